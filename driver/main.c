@@ -1,0 +1,7 @@
+/* Placeholder driver. */
+#include <stdio.h>
+int main(void)
+{
+    puts("kaplac");
+    return 0;
+}
