@@ -185,7 +185,8 @@ static void fail_with_diags(struct kpl_program *prog, const char *what)
     struct kpl_buf buf;
     kpl_buf_init(&buf);
     kpl_diags_render_text(&prog->diags, &buf);
-    print_error("%s: %d errors\n%s", what, prog->diags.nerrors,
+    print_error("%s: %d errors, %d warnings\n%s", what,
+                prog->diags.nerrors, prog->diags.nwarnings,
                 buf.data ? buf.data : "");
     kpl_buf_free(&buf);
     fail();
@@ -199,7 +200,7 @@ static struct kpl_program *load(const char *file)
         fail_with_diags(prog, file);
     }
     kpl_program_resolve(prog);
-    if (prog->diags.nerrors != 0) {
+    if (prog->diags.nerrors != 0 || prog->diags.nwarnings != 0) {
         fail_with_diags(prog, file);
     }
     return prog;
@@ -244,45 +245,92 @@ static const struct row *producer_row(const struct row *row, int i)
     return producer;
 }
 
-static void check_producers(const struct kpl_network *net,
-                            const struct kpl_layer *layer,
-                            const struct row *row)
-{
-    assert_int_equal(layer->nprev, row->nprev);
-    for (int i = 0; i < row->nprev; i++) {
-        const struct row *producer = producer_row(row, i);
-        const struct kpl_ref *ref = &layer->prev[i];
-        bool is_input = strcmp(producer->type, "input") == 0;
-        assert_int_equal(ref->is_input, is_input);
-        const char *name = is_input ? net->inputs[ref->index].name
-                                    : net->layers[ref->index].name;
-        assert_string_equal(name, bundled_name(producer));
+/*
+ * The first difference found between a layer and its row: checks go on
+ * collecting so that one failure names the layer and the field.
+ */
+struct mismatch {
+    const char *field;
+    long long got, want;
+    const char *got_name, *want_name;
+};
 
-        /* Every producer has the spatial size the layer reads. */
-        assert_int_equal(layer->in_h, producer->ho);
-        assert_int_equal(layer->in_w, producer->wo);
+static void expect_int(struct mismatch *m, const char *field, int64_t got,
+                       int64_t want)
+{
+    if (got != want && m->field == NULL) {
+        m->field = field;
+        m->got = (long long)got;
+        m->want = (long long)want;
     }
 }
 
-static void check_channels(const struct kpl_layer *layer,
+static void expect_name(struct mismatch *m, const char *field,
+                        const char *got, const char *want)
+{
+    if (strcmp(got, want) != 0 && m->field == NULL) {
+        m->field = field;
+        m->got_name = got;
+        m->want_name = want;
+    }
+}
+
+static void report(const struct mismatch *m, const struct row *row)
+{
+    if (m->field == NULL) {
+        return;
+    }
+    if (m->got_name != NULL) {
+        fail_msg("%s: layer '%s': %s is '%s', the table says '%s'", row->net,
+                 row->layer, m->field, m->got_name, m->want_name);
+    }
+    fail_msg("%s: layer '%s': %s is %lld, the table says %lld", row->net,
+             row->layer, m->field, m->got, m->want);
+}
+
+static void check_producers(struct mismatch *m,
+                            const struct kpl_network *net,
+                            const struct kpl_layer *layer,
+                            const struct row *row)
+{
+    expect_int(m, "producer count", layer->nprev, row->nprev);
+    for (int i = 0; i < row->nprev && i < layer->nprev; i++) {
+        const struct row *producer = producer_row(row, i);
+        const struct kpl_ref *ref = &layer->prev[i];
+        bool is_input = strcmp(producer->type, "input") == 0;
+        expect_int(m, "producer is an input", ref->is_input, is_input);
+        if (ref->is_input != is_input) {
+            continue;
+        }
+        const char *name = is_input ? net->inputs[ref->index].name
+                                    : net->layers[ref->index].name;
+        expect_name(m, "producer", name, bundled_name(producer));
+
+        /* Every producer has the spatial size the layer reads. */
+        expect_int(m, "input rows", layer->in_h, producer->ho);
+        expect_int(m, "input columns", layer->in_w, producer->wo);
+    }
+}
+
+static void check_channels(struct mismatch *m, const struct kpl_layer *layer,
                            const struct row *row)
 {
-    assert_int_equal(layer->k, row->k);
+    expect_int(m, "K", layer->k, row->k);
     switch (layer->kind) {
     case KPL_LAYER_CONV:
     case KPL_LAYER_FC:
-        assert_int_equal(layer->c, row->c);
-        assert_int_equal(layer->in_c, row->c);
+        expect_int(m, "C", layer->c, row->c);
+        expect_int(m, "input channels", layer->in_c, row->c);
         break;
     case KPL_LAYER_POOL:
     case KPL_LAYER_DWCONV:
-        assert_int_equal(layer->c, 1);
-        assert_int_equal(row->c, row->k);
-        assert_int_equal(layer->in_c, row->c);
+        expect_int(m, "C loop (1 for pool and dwconv)", layer->c, 1);
+        expect_int(m, "table K (equal to C)", row->k, row->c);
+        expect_int(m, "input channels", layer->in_c, row->c);
         break;
     case KPL_LAYER_ELTWISE:
-        assert_int_equal(layer->c, row->nreg);
-        assert_int_equal(row->c, row->nreg * row->k);
+        expect_int(m, "C loop (operands of eltwise)", layer->c, row->nreg);
+        expect_int(m, "table C (nreg x K)", row->c, row->nreg * row->k);
         break;
     }
 }
@@ -290,30 +338,34 @@ static void check_channels(const struct kpl_layer *layer,
 static void check_layer(const struct kpl_network *net,
                         const struct kpl_layer *layer, const struct row *row)
 {
-    assert_int_equal(layer->kind, expected_kind(row->type));
-    assert_int_equal(layer->role, KPL_ROLE_FORWARD);
-    check_channels(layer, row);
-    assert_int_equal(layer->xo, row->ho);
-    assert_int_equal(layer->yo, row->wo);
-    assert_int_equal(layer->r, row->r);
-    assert_int_equal(layer->s, row->s);
-    assert_int_equal(layer->stride_x, row->sh);
-    assert_int_equal(layer->stride_y, row->sw);
+    struct mismatch m = {0};
+    expect_int(&m, "kind", layer->kind, expected_kind(row->type));
+    expect_int(&m, "role", layer->role, KPL_ROLE_FORWARD);
+    check_channels(&m, layer, row);
+    expect_int(&m, "Xo", layer->xo, row->ho);
+    expect_int(&m, "Yo", layer->yo, row->wo);
+    expect_int(&m, "R", layer->r, row->r);
+    expect_int(&m, "S", layer->s, row->s);
+    expect_int(&m, "row stride", layer->stride_x, row->sh);
+    expect_int(&m, "column stride", layer->stride_y, row->sw);
     if (layer->kind == KPL_LAYER_FC) {
-        assert_int_equal(layer->xo, 1);
-        assert_int_equal(layer->yo, 1);
-        assert_int_equal(layer->r, layer->in_h);
-        assert_int_equal(layer->s, layer->in_w);
+        expect_int(&m, "fc Xo", layer->xo, 1);
+        expect_int(&m, "fc Yo", layer->yo, 1);
+        expect_int(&m, "fc R (its input's rows)", layer->r, layer->in_h);
+        expect_int(&m, "fc S (its input's columns)", layer->s, layer->in_w);
     }
-    check_producers(net, layer, row);
+    check_producers(&m, net, layer, row);
+    report(&m, row);
 }
 
 static void check_input(const struct kpl_input *input, const struct row *row)
 {
-    assert_string_equal(input->name, bundled_name(row));
-    assert_int_equal(input->c, row->k);
-    assert_int_equal(input->h, row->ho);
-    assert_int_equal(input->w, row->wo);
+    struct mismatch m = {0};
+    expect_name(&m, "input name", input->name, bundled_name(row));
+    expect_int(&m, "input C", input->c, row->k);
+    expect_int(&m, "input H", input->h, row->ho);
+    expect_int(&m, "input W", input->w, row->wo);
+    report(&m, row);
 }
 
 static bool uses_local(const char *tsv)
@@ -359,7 +411,10 @@ static void check_network(const struct bundle *b)
     assert_int_equal(net->ninput, ninput);
     assert_int_equal(net->nlayer, nlayer);
     assert_true(nlayer > 0);
-    assert_int_equal(ir_macs, table_macs);
+    if (ir_macs != table_macs) {
+        fail_msg("%s: %lld MACs per image, the table gives %lld", b->file,
+                 (long long)ir_macs, (long long)table_macs);
+    }
     assert_int_equal(kpl_layer_ops(&net->layers[0], 8),
                      8 * kpl_layer_ops(&net->layers[0], 1));
 
