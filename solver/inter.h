@@ -1,0 +1,53 @@
+/*
+ * Inter-layer search: how the network is cut into segments and which
+ * nodes each layer of a segment gets (design brief, section 5, steps 1-3),
+ * and the per-shape memo of intra-layer results that both searches share.
+ */
+#ifndef KPL_SOLVER_INTER_H
+#define KPL_SOLVER_INTER_H
+
+#include <stdbool.h>
+
+#include "base/arena.h"
+#include "checker/ir.h"
+#include "solver/intra.h"
+#include "solver/plan.h"
+#include "solver/solve.h"
+
+struct memo_entry {
+    const struct kpl_layer *layer;
+    struct kpl_region region;
+    bool ifm_on_chip;
+    bool ofm_on_chip;
+    struct intra_result result;
+    struct memo_entry *next;
+};
+
+struct solve_memo {
+    struct kpl_arena *arena;
+    const struct kpl_solve_opts *opts;
+    double deadline; /* clock() value; 0: none */
+    struct memo_entry *head;
+    int searches;
+};
+
+void solve_memo_init(struct solve_memo *memo, struct kpl_arena *arena,
+                     const struct kpl_solve_opts *opts, double deadline);
+
+/* The intra-layer result for ctx on region, searched once per shape. */
+const struct intra_result *solve_layer(struct solve_memo *memo,
+                                       const struct plan_ctx *ctx,
+                                       const struct kpl_region *region);
+
+/* The search context of layer j of segment s of scheme. */
+void solve_layer_ctx(const struct kpl_scheme *scheme, int s, int j,
+                     enum kpl_goal goal, struct plan_ctx *ctx);
+
+/*
+ * Fills scheme->segments (every layer in exactly one segment, in
+ * topological order, with regions).  False when out of memory.
+ */
+bool inter_choose_segments(struct kpl_scheme *scheme,
+                           struct solve_memo *memo, struct kpl_arena *arena);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * Intra-layer search: the best plan for one layer on one region, by
+ * KAPLA's bottom-up cost descent or by exhaustive enumeration of the same
+ * directive space.
+ */
+#ifndef KPL_SOLVER_INTRA_H
+#define KPL_SOLVER_INTRA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "solver/plan.h"
+
+struct intra_result {
+    bool found;
+    struct plan plan;
+    struct plan_est est;
+    double objective;
+    /* Why nothing was found: the smallest need of the level that failed. */
+    enum kpl_level failed_level;
+    int64_t need_words;
+};
+
+/*
+ * Searches ctx's layer.  deadline is a clock() value after which the
+ * exhaustive search stops early with the best so far (0: none).
+ */
+void intra_search(const struct plan_ctx *ctx, bool exhaustive,
+                  double deadline, struct intra_result *out);
+
+/* The smallest plan: unit tiles, no stacks; false when it does not fit. */
+bool intra_unit_plan(const struct plan_ctx *ctx, struct plan *p);
+
+#endif

@@ -1,0 +1,455 @@
+/*
+ * Plans: the solver's compact mapping form, its rules, its fast estimate
+ * and its translation into the IR's level maps (see plan.h).
+ */
+#include "solver/plan.h"
+
+#include <stdlib.h>
+
+enum { GROUP_BATCH, GROUP_CHANNEL_IN, GROUP_CHANNEL_OUT };
+
+/* Group permutations, innermost first. */
+static const int group_orders[PLAN_ORDERS][3] = {
+    {GROUP_BATCH, GROUP_CHANNEL_IN, GROUP_CHANNEL_OUT},
+    {GROUP_BATCH, GROUP_CHANNEL_OUT, GROUP_CHANNEL_IN},
+    {GROUP_CHANNEL_IN, GROUP_BATCH, GROUP_CHANNEL_OUT},
+    {GROUP_CHANNEL_IN, GROUP_CHANNEL_OUT, GROUP_BATCH},
+    {GROUP_CHANNEL_OUT, GROUP_BATCH, GROUP_CHANNEL_IN},
+    {GROUP_CHANNEL_OUT, GROUP_CHANNEL_IN, GROUP_BATCH},
+};
+
+/* Dims of each group, innermost first. */
+static const int group_dims[3][3] = {
+    {KPL_DIM_YO, KPL_DIM_XO, KPL_DIM_N},
+    {KPL_DIM_S, KPL_DIM_R, KPL_DIM_C},
+    {KPL_DIM_K, -1, -1},
+};
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static double mean_dram_hops(const struct kpl_arch *arch,
+                             const struct kpl_region *region)
+{
+    int64_t rows = arch->node_rows;
+    int64_t cols = arch->node_cols;
+    double sum = 0;
+    int64_t count = 0;
+
+    if (arch->dram_place == KPL_DRAM_STACKED) {
+        return 0;
+    }
+    for (int64_t r = region->row0; r < region->row1; r++) {
+        for (int64_t c = region->col0; c < region->col1; c++) {
+            int64_t dr = r < rows - 1 - r ? r : rows - 1 - r;
+            int64_t dc = c < cols - 1 - c ? c : cols - 1 - c;
+            sum += (double)(arch->dram_place == KPL_DRAM_EDGES ? dc
+                                                               : dr + dc);
+            count++;
+        }
+    }
+    return count > 0 ? sum / (double)count : 0;
+}
+
+void plan_ctx_init(struct plan_ctx *ctx, const struct kpl_layer *layer,
+                   const struct kpl_arch *arch, int64_t batch,
+                   enum kpl_goal goal, const struct kpl_region *region)
+{
+    const unsigned loop_mask = (1u << PLAN_DIMS) - 1;
+
+    *ctx = (struct plan_ctx){0};
+    ctx->layer = layer;
+    ctx->arch = arch;
+    ctx->batch = batch;
+    ctx->goal = goal;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        ctx->ext[d] = kpl_layer_extent(layer, batch, (enum kpl_dim)d);
+    }
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        unsigned dims = layer->tensor_dims[t];
+        unsigned rel = dims & loop_mask;
+        if (dims & KPL_DIM_BIT(KPL_DIM_XI)) {
+            rel |= KPL_DIM_BIT(KPL_DIM_XO) | KPL_DIM_BIT(KPL_DIM_R);
+        }
+        if (dims & KPL_DIM_BIT(KPL_DIM_YI)) {
+            rel |= KPL_DIM_BIT(KPL_DIM_YO) | KPL_DIM_BIT(KPL_DIM_S);
+        }
+        ctx->rel[t] = rel;
+        ctx->direct |= dims & loop_mask;
+    }
+    ctx->nodes = kpl_region_nodes(region);
+    ctx->chip_nodes = kpl_mul_sat(arch->node_rows, arch->node_cols);
+    ctx->dram_hops = mean_dram_hops(arch, region);
+    ctx->words[KPL_LEVEL_REGF] = kpl_arch_words(arch, KPL_LEVEL_REGF);
+    ctx->words[KPL_LEVEL_GBUF] = kpl_arch_words(arch, KPL_LEVEL_GBUF);
+    ctx->pes = kpl_mul_sat(arch->pe_rows, arch->pe_cols);
+}
+
+bool plan_dim_free(const struct plan_ctx *ctx, int d)
+{
+    return (ctx->direct & KPL_DIM_BIT(d)) == 0;
+}
+
+static int64_t parent_of(const struct plan_ctx *ctx, const struct plan *p,
+                         enum kpl_level lv, int d)
+{
+    return lv == KPL_LEVEL_GBUF ? ctx->ext[d]
+                                : p->lv[KPL_LEVEL_GBUF].tile[d];
+}
+
+int64_t plan_trips(const struct plan *p, enum kpl_level lv, int d,
+                   const struct plan_ctx *ctx)
+{
+    const struct plan_level *l = &p->lv[lv];
+    int64_t covered = l->tile[d] * l->stack[d];
+    return ceil_div(parent_of(ctx, p, lv, d), covered);
+}
+
+/* Extent of tensor dim d (Xi, Yi derived) for loop tiles. */
+static int64_t tensor_extent(const struct plan_ctx *ctx,
+                             const int64_t tile[PLAN_DIMS], int d)
+{
+    const struct kpl_layer *l = ctx->layer;
+    if (d == KPL_DIM_XI) {
+        return (tile[KPL_DIM_XO] - 1) * l->stride_x + tile[KPL_DIM_R];
+    }
+    if (d == KPL_DIM_YI) {
+        return (tile[KPL_DIM_YO] - 1) * l->stride_y + tile[KPL_DIM_S];
+    }
+    return tile[d];
+}
+
+static int64_t tensor_words(const struct plan_ctx *ctx,
+                            const int64_t tile[PLAN_DIMS], int t)
+{
+    unsigned dims = ctx->layer->tensor_dims[t];
+    int64_t words = 1;
+    for (int d = 0; d < KPL_DIM_COUNT; d++) {
+        if (dims & KPL_DIM_BIT(d)) {
+            words = kpl_mul_sat(words, tensor_extent(ctx, tile, d));
+        }
+    }
+    return words;
+}
+
+int64_t plan_words(const struct plan_ctx *ctx, const struct plan *p,
+                   enum kpl_level lv)
+{
+    int64_t words = 0;
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        if (ctx->layer->tensor_dims[t] != 0) {
+            words = kpl_add_sat(words, tensor_words(ctx, p->lv[lv].tile, t));
+        }
+    }
+    return words;
+}
+
+static int64_t level_copies(const struct plan_level *l)
+{
+    int64_t copies = 1;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        copies = kpl_mul_sat(copies, l->stack[d]);
+    }
+    return copies;
+}
+
+/* Window dim paired with an output dim, and back. */
+static int window_of(int d)
+{
+    return d == KPL_DIM_XO ? KPL_DIM_R : d == KPL_DIM_YO ? KPL_DIM_S : -1;
+}
+
+bool plan_level_valid(const struct plan_ctx *ctx, const struct plan *p,
+                        enum kpl_level lv)
+{
+    const struct plan_level *l = &p->lv[lv];
+    int64_t limit = lv == KPL_LEVEL_GBUF ? ctx->nodes : ctx->pes;
+
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        int64_t parent = parent_of(ctx, p, lv, d);
+        int64_t covered = l->tile[d] * l->stack[d];
+        if (l->tile[d] < 1 || l->tile[d] > parent || l->stack[d] < 1) {
+            return false;
+        }
+        if (plan_dim_free(ctx, d) &&
+            (l->tile[d] != parent || l->stack[d] != 1)) {
+            return false;
+        }
+        if ((d == KPL_DIM_R || d == KPL_DIM_S) && covered > parent) {
+            return false;
+        }
+        int w = window_of(d);
+        if (w >= 0 && covered > parent && plan_trips(p, lv, w, ctx) > 1) {
+            return false;
+        }
+    }
+    if (level_copies(l) > limit) {
+        return false;
+    }
+    return plan_words(ctx, p, lv) <= ctx->words[lv];
+}
+
+bool plan_valid(const struct plan_ctx *ctx, const struct plan *p)
+{
+    return plan_level_valid(ctx, p, KPL_LEVEL_GBUF) &&
+           plan_level_valid(ctx, p, KPL_LEVEL_REGF);
+}
+
+int plan_update_dims(const struct plan_ctx *ctx, const struct plan *p,
+                     enum kpl_level lv, int dims[PLAN_DIMS])
+{
+    int n = 0;
+    const int *groups = group_orders[p->lv[lv].order];
+    for (int g = 0; g < 3; g++) {
+        for (int i = 0; i < 3; i++) {
+            int d = group_dims[groups[g]][i];
+            if (d >= 0 && plan_trips(p, lv, d, ctx) > 1) {
+                dims[n++] = d;
+            }
+        }
+    }
+    return n;
+}
+
+/* Share of a tensor's tile that is new after one step along d. */
+static double new_fraction(const struct plan_ctx *ctx,
+                           const struct plan_level *l, int t, int d)
+{
+    const struct kpl_layer *layer = ctx->layer;
+    int64_t step = l->tile[d] * l->stack[d];
+    int input = d == KPL_DIM_XO || d == KPL_DIM_R   ? KPL_DIM_XI
+                : d == KPL_DIM_YO || d == KPL_DIM_S ? KPL_DIM_YI
+                                                    : -1;
+    if ((layer->tensor_dims[t] & KPL_DIM_BIT(d)) || input < 0) {
+        return 1;
+    }
+    int64_t stride = input == KPL_DIM_XI ? layer->stride_x : layer->stride_y;
+    int64_t shift = (d == KPL_DIM_XO || d == KPL_DIM_YO) ? step * stride
+                                                         : step;
+    int64_t extent = tensor_extent(ctx, l->tile, input);
+    return shift >= extent ? 1 : (double)shift / (double)extent;
+}
+
+/* Per-copy traffic of tensor t into a level, per run of the level. */
+struct flow {
+    double unit;    /* distinct words the updates bring in */
+    double refetch; /* times the outer irrelevant updates repeat it */
+    bool touched;   /* some update changes the tile */
+};
+
+static void level_flow(const struct plan_ctx *ctx, const struct plan *p,
+                       enum kpl_level lv, int t, struct flow *out)
+{
+    int dims[PLAN_DIMS];
+    int n = plan_update_dims(ctx, p, lv, dims);
+    const struct plan_level *l = &p->lv[lv];
+
+    out->unit = (double)tensor_words(ctx, l->tile, t);
+    out->refetch = 1;
+    out->touched = false;
+    for (int i = 0; i < n; i++) {
+        int d = dims[i];
+        double trips = (double)plan_trips(p, lv, d, ctx);
+        if (ctx->rel[t] & KPL_DIM_BIT(d)) {
+            if (!out->touched) {
+                out->unit *= 1 + (trips - 1) * new_fraction(ctx, l, t, d);
+                out->touched = true;
+            } else {
+                out->unit *= trips;
+            }
+        } else if (out->touched) {
+            out->refetch *= trips;
+        }
+    }
+}
+
+static double relevant_product(const struct plan_ctx *ctx,
+                               const struct plan *p, enum kpl_level lv,
+                               int t, bool stacks)
+{
+    double product = 1;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        if (ctx->rel[t] & KPL_DIM_BIT(d)) {
+            product *= stacks ? (double)p->lv[lv].stack[d]
+                              : (double)plan_trips(p, lv, d, ctx);
+        }
+    }
+    return product;
+}
+
+struct traffic {
+    double dram, remote, bus, regf;
+};
+
+static void tensor_traffic(const struct plan_ctx *ctx, const struct plan *p,
+                           int t, struct traffic *acc)
+{
+    const struct kpl_layer *layer = ctx->layer;
+    struct flow g, r;
+    level_flow(ctx, p, KPL_LEVEL_GBUF, t, &g);
+    level_flow(ctx, p, KPL_LEVEL_REGF, t, &r);
+
+    bool out = (int)layer->out == t;
+    double size = (double)kpl_layer_tensor_words(layer, ctx->batch,
+                                                 (enum kpl_tensor)t);
+    double nodes = (double)level_copies(&p->lv[KPL_LEVEL_GBUF]);
+    double ops = (double)kpl_layer_ops(layer, ctx->batch);
+
+    /* DRAM (or a pipelined neighbour) to GBUF. */
+    double visits = g.unit * g.refetch * nodes;
+    double words = out ? 2 * visits - (visits < size ? visits : size)
+                       : visits;
+    bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
+                   (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
+    if (on_chip) {
+        acc->remote += words;
+    } else {
+        acc->dram += words;
+    }
+
+    /* GBUF to the PE array. */
+    double iters = 1;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        iters *= (double)plan_trips(p, KPL_LEVEL_GBUF, d, ctx);
+    }
+    double reloads = r.touched ? iters
+                               : relevant_product(ctx, p, KPL_LEVEL_GBUF, t,
+                                                  false) * g.refetch;
+    double distinct = relevant_product(ctx, p, KPL_LEVEL_REGF, t, true);
+    visits = r.unit * r.refetch * distinct * reloads * nodes;
+    acc->bus += out ? 2 * visits - (visits < size ? visits : size) : visits;
+    acc->regf += out ? 2 * ops : ops;
+}
+
+void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
+                   struct plan_est *out)
+{
+    const struct kpl_arch *arch = ctx->arch;
+    struct traffic tr = {0};
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        if (ctx->layer->tensor_dims[t] != 0) {
+            tensor_traffic(ctx, p, t, &tr);
+        }
+    }
+
+    double ops = (double)kpl_layer_ops(ctx->layer, ctx->batch);
+    double nodes = (double)level_copies(&p->lv[KPL_LEVEL_GBUF]);
+    double compute = 1;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        compute *= (double)p->lv[KPL_LEVEL_REGF].tile[d] *
+                   (double)plan_trips(p, KPL_LEVEL_REGF, d, ctx) *
+                   (double)plan_trips(p, KPL_LEVEL_GBUF, d, ctx);
+    }
+    double word_bytes = (double)arch->word_bits / 8.0;
+    double dram_cycles = arch->dram_bw > 0
+                             ? tr.dram * word_bytes / arch->dram_bw
+                             : 0;
+    double bus_words = arch->bus_bits > 0
+                           ? (double)arch->bus_bits / (double)arch->word_bits
+                           : 0;
+    double bus_cycles = bus_words > 0 ? tr.bus / nodes / bus_words : 0;
+    double cycles = compute;
+    cycles = dram_cycles > cycles ? dram_cycles : cycles;
+    cycles = bus_cycles > cycles ? bus_cycles : cycles;
+
+    double share = ctx->chip_nodes > 0
+                       ? (double)ctx->nodes / (double)ctx->chip_nodes
+                       : 1;
+    double gbuf = tr.bus + tr.dram + 2 * tr.remote;
+    out->cycles = cycles;
+    out->dram_words = tr.dram;
+    out->energy = arch->e_mac * ops + arch->e_regf * tr.regf +
+                  arch->e_bus * tr.bus + arch->e_gbuf * gbuf +
+                  arch->e_dram * tr.dram +
+                  arch->e_hop * (tr.dram * ctx->dram_hops + tr.remote) +
+                  arch->static_pj_per_cycle * cycles * share;
+}
+
+double plan_objective(enum kpl_goal goal, const struct plan_est *est)
+{
+    switch (goal) {
+    case KPL_GOAL_DELAY:
+        return est->cycles * (1 + 1e-9) + est->energy * 1e-12;
+    case KPL_GOAL_EDP:
+        return est->energy * est->cycles;
+    case KPL_GOAL_ENERGY:
+        break;
+    }
+    return est->energy;
+}
+
+/* Shifts of a loop over loop dim d with the given step. */
+static void loop_shifts(const struct plan_ctx *ctx, int d, int64_t step,
+                        struct kpl_loop *loop)
+{
+    const struct kpl_layer *l = ctx->layer;
+    bool has_xi = false, has_yi = false;
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        has_xi |= (l->tensor_dims[t] & KPL_DIM_BIT(KPL_DIM_XI)) != 0;
+        has_yi |= (l->tensor_dims[t] & KPL_DIM_BIT(KPL_DIM_YI)) != 0;
+    }
+
+    loop->nshift = 0;
+    if (!plan_dim_free(ctx, d)) {
+        loop->shifts[loop->nshift++] =
+            (struct kpl_shift){.dim = (enum kpl_dim)d, .step = step};
+    }
+    if (has_xi && (d == KPL_DIM_XO || d == KPL_DIM_R)) {
+        int64_t s = d == KPL_DIM_XO ? step * l->stride_x : step;
+        loop->shifts[loop->nshift++] =
+            (struct kpl_shift){.dim = KPL_DIM_XI, .step = s};
+    }
+    if (has_yi && (d == KPL_DIM_YO || d == KPL_DIM_S)) {
+        int64_t s = d == KPL_DIM_YO ? step * l->stride_y : step;
+        loop->shifts[loop->nshift++] =
+            (struct kpl_shift){.dim = KPL_DIM_YI, .step = s};
+    }
+}
+
+static void materialize_level(const struct plan_ctx *ctx,
+                              const struct plan *p, enum kpl_level lv,
+                              struct kpl_level_map *lm)
+{
+    const struct plan_level *l = &p->lv[lv];
+    int dims[PLAN_DIMS];
+    int n = plan_update_dims(ctx, p, lv, dims);
+
+    *lm = (struct kpl_level_map){0};
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        unsigned tdims = ctx->layer->tensor_dims[t];
+        lm->share[t] = 1;
+        if (tdims == 0) {
+            continue;
+        }
+        lm->tile_given[t] = true;
+        for (int d = 0; d < KPL_DIM_COUNT; d++) {
+            if (tdims & KPL_DIM_BIT(d)) {
+                lm->tile[t][d] = tensor_extent(ctx, l->tile, d);
+            }
+        }
+    }
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        if (l->stack[d] > 1) {
+            struct kpl_loop *loop = &lm->stacks[lm->nstack++];
+            loop_shifts(ctx, d, l->tile[d], loop);
+            loop->count = l->stack[d];
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        struct kpl_loop *loop = &lm->updates[lm->nupdate++];
+        int d = dims[i];
+        loop_shifts(ctx, d, l->tile[d] * l->stack[d], loop);
+        loop->count = plan_trips(p, lv, d, ctx);
+    }
+}
+
+void plan_materialize(const struct plan_ctx *ctx, const struct plan *p,
+                      struct kpl_layer_map *map)
+{
+    *map = (struct kpl_layer_map){0};
+    map->present = true;
+    materialize_level(ctx, p, KPL_LEVEL_GBUF, &map->level[KPL_LEVEL_GBUF]);
+    materialize_level(ctx, p, KPL_LEVEL_REGF, &map->level[KPL_LEVEL_REGF]);
+}

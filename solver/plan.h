@@ -1,0 +1,104 @@
+/*
+ * The solver's compact form of one layer's mapping, and the fast estimate
+ * it searches with.
+ *
+ * A plan gives, per level and per loop dimension d (N..S), the tile extent,
+ * the number of stacked copies along d (each copy shifted by one tile, so
+ * stacks partition) and the order of the update groups.  Every update walks
+ * one loop dimension with a step of tile x copies, so the trip count along d
+ * is ceil(parent / (tile x copies)) and the tiles cover the parent exactly
+ * once, the last one clipped.  The input dimensions are derived: the ifm
+ * tile along Xi is (Xo - 1) x stride + R, and a loop over Xo or R shifts Xi
+ * by step x stride or by step.  plan_materialize turns a plan into the IR's
+ * level maps; plan_estimate costs it with a closed form of the reference
+ * cost model (docs/solver.md), used to rank candidates before the checker's
+ * own cost model has the last word.
+ */
+#ifndef KPL_SOLVER_PLAN_H
+#define KPL_SOLVER_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "checker/ir.h"
+#include "solver/solve.h"
+
+#define PLAN_DIMS KPL_LOOP_DIMS
+#define PLAN_ORDERS 6 /* permutations of the three update groups */
+
+struct plan_level {
+    int64_t tile[PLAN_DIMS];
+    int64_t stack[PLAN_DIMS];
+    int order; /* 0..PLAN_ORDERS-1: which group of updates is innermost */
+};
+
+struct plan {
+    struct plan_level lv[KPL_LEVEL_COUNT];
+};
+
+/* Everything the search needs to know about one layer on one region. */
+struct plan_ctx {
+    const struct kpl_layer *layer;
+    const struct kpl_arch *arch;
+    int64_t batch;
+    enum kpl_goal goal;
+    int64_t ext[PLAN_DIMS];        /* the layer's loop extents */
+    unsigned rel[KPL_TENSOR_COUNT]; /* loop dims each tensor depends on */
+    unsigned direct;               /* loop dims some tensor names itself */
+    int64_t nodes;                 /* of the region */
+    int64_t chip_nodes;
+    double dram_hops;              /* mean hops from a node to its DRAM */
+    int64_t words[KPL_LEVEL_COUNT];
+    int64_t pes;
+    bool ifm_on_chip;
+    bool ofm_on_chip;
+};
+
+struct plan_est {
+    double energy; /* pJ */
+    double cycles;
+    double dram_words;
+};
+
+/* Fills ctx for layer on a region of `nodes` nodes (rows x cols). */
+void plan_ctx_init(struct plan_ctx *ctx, const struct kpl_layer *layer,
+                   const struct kpl_arch *arch, int64_t batch,
+                   enum kpl_goal goal, const struct kpl_region *region);
+
+/* True when loop dim d is named by no tensor (pool windows, C of 1). */
+bool plan_dim_free(const struct plan_ctx *ctx, int d);
+
+/* Trip count of the update along d at a level. */
+int64_t plan_trips(const struct plan *p, enum kpl_level lv, int d,
+                   const struct plan_ctx *ctx);
+
+/* Words one buffer of the level holds. */
+int64_t plan_words(const struct plan_ctx *ctx, const struct plan *p,
+                   enum kpl_level lv);
+
+/*
+ * The structural rules the plan form needs beyond capacity: tiles within
+ * their parents, copies that fit, window dims never overshooting their
+ * parent, so that the trip counts of the derived input shifts agree.
+ */
+bool plan_valid(const struct plan_ctx *ctx, const struct plan *p);
+
+/* The same rules for one level alone. */
+bool plan_level_valid(const struct plan_ctx *ctx, const struct plan *p,
+                      enum kpl_level lv);
+
+void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
+                   struct plan_est *out);
+
+/* The number the search minimises for the goal. */
+double plan_objective(enum kpl_goal goal, const struct plan_est *est);
+
+/* Writes the plan as level maps into map (present set). */
+void plan_materialize(const struct plan_ctx *ctx, const struct plan *p,
+                      struct kpl_layer_map *map);
+
+/* Update dims of a level, innermost first; returns how many. */
+int plan_update_dims(const struct plan_ctx *ctx, const struct plan *p,
+                     enum kpl_level lv, int dims[PLAN_DIMS]);
+
+#endif
