@@ -492,6 +492,78 @@ static void test_networks_alexnet_fc1_window_is_its_input(void **state)
     kpl_program_free(prog);
 }
 
+/* ---- training graphs ---- */
+
+/* The backward layers the table predicts for one network. */
+static void count_backward(const char *tsv, int *ndx, int *ndw)
+{
+    *ndx = 0;
+    *ndw = 0;
+    for (int i = 0; i < table->nrow; i++) {
+        const struct row *row = &table->rows[i];
+        if (strcmp(row->net, tsv) != 0 || strcmp(row->type, "input") == 0) {
+            continue;
+        }
+        bool reads_a_layer = false;
+        for (int p = 0; p < row->nprev; p++) {
+            const struct row *producer = producer_row(row, p);
+            reads_a_layer |= strcmp(producer->type, "input") != 0;
+        }
+        *ndx += reads_a_layer;
+        *ndw += strcmp(row->type, "conv") == 0 ||
+                strcmp(row->type, "fc") == 0 ||
+                strcmp(row->type, "dwconv") == 0;
+    }
+}
+
+/* A backward layer keeps its forward layer's iteration space. */
+static void check_backward(const struct kpl_network *train,
+                           const struct kpl_layer *back)
+{
+    const struct kpl_layer *fwd = &train->layers[back->forward];
+    const char *suffix = back->role == KPL_ROLE_DATA_GRAD ? ".dx" : ".dw";
+    char name[2 * NAME_LEN];
+    snprintf(name, sizeof name, "%s%s", fwd->name, suffix);
+    assert_string_equal(back->name, name);
+    assert_int_equal(fwd->role, KPL_ROLE_FORWARD);
+    assert_int_equal(back->kind, fwd->kind);
+    assert_int_equal(back->c, fwd->c);
+    assert_int_equal(back->k, fwd->k);
+    assert_int_equal(back->xo, fwd->xo);
+    assert_int_equal(back->yo, fwd->yo);
+    assert_int_equal(back->r, fwd->r);
+    assert_int_equal(back->s, fwd->s);
+    assert_int_equal(back->out, back->role == KPL_ROLE_DATA_GRAD
+                                    ? KPL_TENSOR_IFM : KPL_TENSOR_WGT);
+}
+
+static void test_networks_derive_training_graphs(void **state)
+{
+    (void)state;
+    for (int b = 0; b < NBUNDLES; b++) {
+        struct kpl_program *prog = load(bundles[b].file);
+        const struct kpl_network *net =
+            kpl_program_network(prog, bundles[b].network);
+        assert_non_null(net);
+        const struct kpl_network *train =
+            kpl_network_training(net, prog->arena);
+        assert_non_null(train);
+        assert_true(train->training);
+
+        int ndx = 0;
+        int ndw = 0;
+        count_backward(bundles[b].tsv, &ndx, &ndw);
+        assert_int_equal(train->nlayer, net->nlayer + ndx + ndw);
+        for (int i = 0; i < net->nlayer; i++) {
+            assert_string_equal(train->layers[i].name, net->layers[i].name);
+        }
+        for (int i = net->nlayer; i < train->nlayer; i++) {
+            check_backward(train, &train->layers[i]);
+        }
+        kpl_program_free(prog);
+    }
+}
+
 /* ---- presets ---- */
 
 struct preset {
@@ -575,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_networks_table_totals_are_published_ones),
         cmocka_unit_test(test_networks_match_the_layer_table),
         cmocka_unit_test(test_networks_alexnet_fc1_window_is_its_input),
+        cmocka_unit_test(test_networks_derive_training_graphs),
         cmocka_unit_test(test_networks_presets_match_the_published_table),
     };
     return cmocka_run_group_tests(tests, read_table, free_table);
