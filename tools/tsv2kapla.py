@@ -204,19 +204,27 @@ def check_fc(row, in_h, in_w):
 
 
 def check_window(row, in_h, in_w):
-    """The input must lie between Ho*sh and (Ho-1)*sh+R plus padding."""
+    """The input must fit the window with the padding kaplac implies.
+
+    kaplac implies max(0, (Ho - 1) * sh + R - H) rows of padding and
+    refuses more than R - 1 on each side; an input with rows beyond the
+    last window is accepted and those rows are not read.  The table
+    promises an input of at least Ho * sh rows, so a row breaking either
+    rule is a mistake in the table.
+    """
     for out, win, stride, size, axis in (
             (row["Ho"], row["R"], row["sh"], in_h, "H"),
             (row["Wo"], row["S"], row["sw"], in_w, "W")):
         if min(out, win, stride) <= 0:
             fail(row, f"non-positive size along {axis}")
         span = (out - 1) * stride + win
-        if size < out * stride and size < span:
-            fail(row, f"input {axis} {size} too small for output {out} "
-                 f"stride {stride}")
+        padding = max(0, span - size)
+        if padding > 2 * (win - 1):
+            fail(row, f"input {axis} {size} needs padding {padding}, more "
+                 f"than the window {win} allows")
         if size > span + stride - 1:
-            fail(row, f"input {axis} {size} much larger than the "
-                 f"{span} rows the output reads")
+            fail(row, f"input {axis} {size} has rows beyond the {span} "
+                 "that the output reads plus a stride")
 
 
 def name_table(rows):
@@ -292,6 +300,8 @@ def generate(tsv_name, rows, stem, description):
             body.append(f"    {'input':<{KIND_WIDTH}} {names[row['layer']]} "
                         f"[C={row['K']}, H={row['Ho']}, W={row['Wo']}];")
             continue
+        # Limitation: kaplac has no kind for locally connected layers
+        # (table type `local`), so a network using one cannot be generated.
         if row["type"] not in KINDS:
             fail(row, f"layer type '{row['type']}' has no kaplac kind")
         prevs = producers(row, by_name, names)
