@@ -31,6 +31,8 @@
 
 #include "checker/resolve.h"
 #include "parser/bundled.h"
+#include "parser/parse.h"
+#include "parser/print.h"
 
 #define TSV_PATH KPL_SOURCE_DIR "/tests/data/networks.tsv"
 #define MAX_ROWS 1024
@@ -492,6 +494,51 @@ static void test_networks_alexnet_fc1_window_is_its_input(void **state)
     kpl_program_free(prog);
 }
 
+/* ---- every bundled file through the canonical printer ---- */
+
+static struct kpl_ast_file *parse_text(struct kpl_arena *arena,
+                                       struct kpl_diags *diags,
+                                       const char *path, const char *text,
+                                       size_t len)
+{
+    struct kpl_source *src = kpl_source_new(arena, path, text, len);
+    assert_non_null(src);
+    struct kpl_ast_file *file = kpl_parse(arena, src, diags);
+    assert_non_null(file);
+    assert_int_equal(diags->nerrors, 0);
+    return file;
+}
+
+/* Printing a bundled file and parsing the print gives the same tree. */
+static void test_networks_bundled_files_print_and_parse_back(void **state)
+{
+    (void)state;
+    int nfiles = 0;
+    for (const struct kpl_bundled_file *f = kpl_bundled; f->name; f++) {
+        struct kpl_arena *arena = kpl_arena_new();
+        assert_non_null(arena);
+        struct kpl_diags diags;
+        kpl_diags_init(&diags, arena);
+
+        struct kpl_ast_file *first =
+            parse_text(arena, &diags, f->name, f->text, f->len);
+        struct kpl_buf printed;
+        kpl_buf_init(&printed);
+        kpl_print_file(first, &printed);
+        assert_false(printed.failed);
+        struct kpl_ast_file *second = parse_text(
+            arena, &diags, "printed", printed.data, printed.len);
+        if (!kpl_ast_file_equal(first, second)) {
+            fail_msg("%s: the printed text parses differently:\n%s",
+                     f->name, printed.data);
+        }
+        kpl_buf_free(&printed);
+        kpl_arena_free(arena);
+        nfiles++;
+    }
+    assert_true(nfiles >= NBUNDLES);
+}
+
 /* ---- training graphs ---- */
 
 /* The backward layers the table predicts for one network. */
@@ -648,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_networks_match_the_layer_table),
         cmocka_unit_test(test_networks_alexnet_fc1_window_is_its_input),
         cmocka_unit_test(test_networks_derive_training_graphs),
+        cmocka_unit_test(test_networks_bundled_files_print_and_parse_back),
         cmocka_unit_test(test_networks_presets_match_the_published_table),
     };
     return cmocka_run_group_tests(tests, read_table, free_table);
