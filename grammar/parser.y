@@ -766,32 +766,46 @@ static bool is_keyword(yysymbol_kind_t kind)
     return kind >= YYSYMBOL_IMPORT && kind <= YYSYMBOL_X;
 }
 
+static bool is_operator(yysymbol_kind_t kind)
+{
+    return kind == YYTRANSLATE('+') || kind == YYTRANSLATE('-')
+           || kind == YYTRANSLATE('*') || kind == YYTRANSLATE('/');
+}
+
 /*
  * Names the expected tokens: the tokens that start an expression become
- * "an integer expression", keywords go unnamed where any keyword is a
- * word (arch properties), and end of file comes last.
+ * "an integer expression", the four operators after one "an operator",
+ * keywords go unnamed where any keyword is a word (arch properties), and
+ * end of file comes last.
  */
 static int name_expected(const yysymbol_kind_t *kinds, int count,
                          yysymbol_kind_t saw, const char **names)
 {
     int starters = 0;
     int keywords = 0;
+    int operators = 0;
     bool end = false;
     int named = 0;
 
     for (int i = 0; i < count; i++) {
         starters += starts_expression(kinds[i]);
         keywords += is_keyword(kinds[i]);
+        operators += is_operator(kinds[i]);
     }
     bool fold_expression = starters == 4
                            || (saw == YYSYMBOL_DECIMAL && starters > 0);
     bool fold_keywords = keywords == YYSYMBOL_X - YYSYMBOL_IMPORT + 1;
+    bool fold_operators = !fold_expression && operators == 4;
     if (fold_expression) {
         names[named++] = "an integer expression";
     }
     for (int i = 0; i < count; i++) {
         if (kinds[i] == YYSYMBOL_YYEOF) {
             end = true;
+        } else if (fold_operators && is_operator(kinds[i])) {
+            if (kinds[i] == YYTRANSLATE('+')) {
+                names[named++] = "an operator";
+            }
         } else if (fold_expression && (starts_expression(kinds[i])
                                        || saw == YYSYMBOL_DECIMAL)) {
             continue;

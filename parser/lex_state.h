@@ -33,8 +33,8 @@ struct kpl_parser {
     struct kpl_item *last_item;
     uint32_t offset;  /* scanner position: byte offset of the next token */
     uint32_t last_end; /* end of the last token returned to the parser */
-    uint32_t token_start; /* start of the token being scanned */
-    uint32_t bad_token;   /* 1 + start of a token with a lexical error */
+    bool token_bad;    /* a lexical error since the last token returned */
+    bool previous_bad; /* ... and before the one returned before that */
     int nesting;      /* brackets open now */
     int minus_run;    /* '-' tokens in a row: unary minus nests too */
     int nerrors;      /* lexical and syntax errors reported */

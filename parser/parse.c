@@ -75,7 +75,7 @@ void kpl_lex_error(struct kpl_parser *p, struct kpl_span span,
     if (p->stop) {
         return;
     }
-    p->bad_token = p->token_start + 1;
+    p->token_bad = true;
     va_start(args, fmt);
     message = kpl_arena_vprintf(p->arena, fmt, args);
     va_end(args);
@@ -104,8 +104,11 @@ void kpl_parse_syntax_error(struct kpl_parser *p, struct kpl_span span,
     struct kpl_buf want;
     const char *saw = name;
 
-    /* A token already reported as malformed is not reported twice. */
-    if (p->stop || p->bad_token == span.start + 1) {
+    /*
+     * A malformed token was reported already, and the token after it is
+     * often out of place because of it (an unterminated string eats ';').
+     */
+    if (p->stop || p->token_bad || p->previous_bad) {
         return;
     }
     if (category != NULL && strcmp(category, "string") == 0) {
@@ -270,6 +273,8 @@ int kpl_yylex(KPL_YYSTYPE *lval, KPL_YYLTYPE *lloc, yyscan_t scanner)
     struct kpl_parser *p = kpl_yyget_extra(scanner);
     int token = TOK_YYEOF;
 
+    p->previous_bad = p->token_bad;
+    p->token_bad = false;
     if (!p->stop) {
         token = kpl_lex_scan(lval, lloc, scanner);
     }
