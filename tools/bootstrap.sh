@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="build-essential cmake flex bison libz3-dev libcmocka-dev pkg-config"
+packages="build-essential cmake flex bison libz3-dev libcmocka-dev pkg-config python3"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -1,3 +1,107 @@
 #!/bin/sh
-# Placeholder: CLI tests are added with the driver.
-echo "cli: 0 passed, 0 failed"
+# Command-line tests: exit codes, usage errors, I/O errors, bad input of
+# every kind, and the solve -> lint round trip on bundled inputs.
+#   run.sh KAPLAC SOURCE_DIR
+kaplac=$1
+src=$2
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# expect CODE DESCRIPTION -- ARGS...: runs kaplac, checks the exit status.
+expect() {
+    want=$1
+    what=$2
+    shift 3
+    "$kaplac" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    got=$?
+    if [ "$got" = "$want" ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $what: exit $got, expected $want"
+        sed 's/^/  out: /' "$tmp/out" | head -5
+        sed 's/^/  err: /' "$tmp/err" | head -5
+    fi
+}
+
+# grep_in FILE PATTERN DESCRIPTION: the last run printed PATTERN.
+grep_in() {
+    if grep -q -- "$2" "$tmp/$1"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $3: '$2' not in std$1"
+        sed 's/^/  /' "$tmp/$1" | head -10
+    fi
+}
+
+expect 0 "help" -- --help
+grep_in out "usage: kaplac" "help text"
+expect 0 "version" -- --version
+grep_in out "^kaplac [0-9]" "version text"
+expect 0 "list" -- --list
+grep_in out "resnet50" "list names bundled networks"
+expect 2 "no input" --
+grep_in err "no input file" "no input message"
+expect 2 "unknown option" -- --frobnicate x.kapla
+grep_in err "unknown option '--frobnicate'" "unknown option message"
+expect 2 "missing value" -- --solve --batch
+expect 2 "bad number" -- --solve --batch 0
+expect 2 "bad number text" -- --solve --batch 12abc
+expect 2 "bad goal" -- --solve --goal speed
+expect 2 "missing file" -- "$tmp/does-not-exist.kapla"
+grep_in err "cannot read" "missing file message"
+mkdir "$tmp/dir.kapla"
+expect 2 "directory as file" -- "$tmp/dir.kapla"
+
+: >"$tmp/empty.kapla"
+expect 0 "empty file" -- "$tmp/empty.kapla"
+printf '\000\001\002garbage\377\376' >"$tmp/binary.kapla"
+expect 1 "binary garbage" -- "$tmp/binary.kapla"
+grep_in err "error:" "binary garbage diagnostic"
+printf 'network n {\n    input i [C=1, H=4, W=4];\n' >"$tmp/open.kapla"
+expect 1 "unterminated block" -- "$tmp/open.kapla"
+
+printf 'import "b.kapla";\n' >"$tmp/a.kapla"
+printf 'import "a.kapla";\n' >"$tmp/b.kapla"
+expect 1 "import cycle" -- "$tmp/a.kapla"
+grep_in err "import cycle" "import cycle message"
+printf 'import "nowhere.kapla";\n' >"$tmp/c.kapla"
+expect 1 "missing import" -- "$tmp/c.kapla"
+grep_in err "c.kapla:1:1: error: cannot read" "missing import is located"
+printf 'import nosuchnet;\n' >"$tmp/d.kapla"
+expect 1 "unknown bundle" -- "$tmp/d.kapla"
+
+cat >"$tmp/cyc.kapla" <<'K'
+network n {
+    input i [C=1, H=4, W=4];
+    conv a <- b [K=1, H=4, W=4];
+    conv b <- a [K=1, H=4, W=4];
+}
+K
+expect 1 "graph cycle" -- "$tmp/cyc.kapla"
+grep_in err "cycle" "graph cycle message"
+
+cat >"$tmp/big.kapla" <<'K'
+network n {
+    input i [C=99999999999999999999, H=4, W=4];
+}
+K
+expect 1 "enormous number" -- "$tmp/big.kapla"
+
+# Solve on bundled inputs, then lint what was printed.
+for net in alexnet mlp-l; do
+    expect 0 "solve $net" -- --solve --network "$net" --arch multinode \
+        --batch 8 -o "$tmp/$net.kapla"
+    expect 0 "lint solved $net" -- "$tmp/$net.kapla"
+    grep_in out "energy" "lint of solved $net prints energy"
+done
+expect 1 "solve unknown network" -- --solve --network nosuch
+grep_in err "unknown network 'nosuch'" "unknown network message"
+expect 2 "solve to unwritable file" -- --solve --network mlp-l \
+    -o "$tmp/no/such/dir/out.kapla"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]
