@@ -214,6 +214,13 @@ void kpl_program_resolve(struct kpl_program *prog)
         return;
     }
 
+    /*
+     * Syntax and I/O errors leave the tree incomplete: resolving it would
+     * only add errors that follow from the first ones.
+     */
+    if (prog->diags.nerrors > 0) {
+        return;
+    }
     resolve_archs(&rs);
     resolve_networks(&rs);
     resolve_schemes(&rs);

@@ -553,6 +553,17 @@ static void shape_layer(struct netctx *nc, struct node *n,
     }
 }
 
+/* A producer whose shape failed (c == 0) leaves its consumers unshaped. */
+static bool producers_valid(const struct netctx *nc, const struct node *n)
+{
+    for (int p = 0; p < n->nprev; p++) {
+        if (nc->nodes[n->prev[p]].c <= 0) {
+            return false;
+        }
+    }
+    return n->kind == NODE_INPUT || n->nprev > 0;
+}
+
 /* Pass 4: IR in topological order. */
 static struct kpl_network *build_ir(struct netctx *nc, const int *order)
 {
@@ -576,8 +587,11 @@ static struct kpl_network *build_ir(struct netctx *nc, const int *order)
         return NULL;
     }
 
-    for (int o = 0; o < nc->nnode && !nc->failed; o++) {
+    for (int o = 0; o < nc->nnode; o++) {
         struct node *n = &nc->nodes[order[o]];
+        if (!producers_valid(nc, n)) {
+            continue; /* already reported; its shape stays unknown */
+        }
         if (n->kind == NODE_INPUT) {
             shape_input(nc, n);
             struct kpl_input *in = &net->inputs[net->ninput];
@@ -612,13 +626,11 @@ struct kpl_network *resolve_network(struct resolver *rs,
 {
     struct netctx nc = {.rs = rs, .ast = ast};
     collect_nodes(&nc);
-    if (nc.failed) {
+    if (nc.nodes == NULL) {
         return NULL;
     }
+    /* Keep going after errors, so that one run reports them all. */
     link_nodes(&nc);
-    if (nc.failed) {
-        return NULL;
-    }
     int *order = sort_nodes(&nc);
     if (order == NULL) {
         return NULL;
