@@ -20,7 +20,11 @@ static const char *bundled_name(struct kpl_arena *arena,
     const char *name = span.src->path + sizeof prefix - 1;
     const char *dot = strrchr(name, '.');
     size_t len = dot ? (size_t)(dot - name) : strlen(name);
-    return kpl_arena_strndup(arena, name, len);
+    char *ident = kpl_arena_strndup(arena, name, len);
+    for (char *p = ident; p && *p; p++) {
+        *p = *p == '-' ? '_' : *p; /* `import mlp_l;` finds mlp-l */
+    }
+    return ident;
 }
 
 static const struct kpl_ast_network *find_network_ast(
