@@ -375,6 +375,292 @@ static void test_round_trip_example_files(void **state)
     globfree(&found);
 }
 
+/*
+ * Whatever the parser recovers from random token soup is a well-formed
+ * tree: it prints, and the print parses cleanly back to an equal tree.
+ */
+static void test_round_trip_recovered_trees(void **state)
+{
+    static const char *const tokens[] = {
+        "import a;", "arch", "network", "scheme s for n on a batch",
+        "param P = 1 in [1, 2];", "segment", "nodes", "layer", "tensor",
+        "shared", "stack", "update", "x", "a", "K", "12", "3.5", "{", "}",
+        "[", "]", "(", ")", ";", ";", ",", "=", "<-", "+=", ":", "/", "*",
+        "+", "-", "regf {", "K+=2", "conv c <- a", "[0:1, 2:3]",
+    };
+    size_t ntokens = sizeof tokens / sizeof tokens[0];
+    uint64_t seed = 0x2545F4914F6CDD1Du;
+    int nonempty = 0;
+    (void)state;
+
+    for (int round = 0; round < 4000; round++) {
+        struct kpl_arena *arena = kpl_arena_new();
+        struct kpl_diags diags;
+        struct kpl_buf soup;
+        struct kpl_buf printed;
+        int count = 1 + (int)(seed % 60);
+
+        kpl_buf_init(&soup);
+        for (int i = 0; i < count; i++) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            kpl_buf_puts(&soup, tokens[seed % ntokens]);
+            kpl_buf_puts(&soup, " ");
+        }
+        kpl_diags_init(&diags, arena);
+        struct kpl_ast_file *file = kpl_parse(
+            arena, kpl_source_new(arena, "soup", soup.data, soup.len),
+            &diags);
+        assert_non_null(file);
+        kpl_buf_init(&printed);
+        kpl_print_file(file, &printed);
+        if (printed.len > 0) {
+            nonempty++;
+            check_round_trip(soup.data, printed.data, printed.len);
+        }
+        kpl_buf_free(&printed);
+        kpl_buf_free(&soup);
+        kpl_arena_free(arena);
+    }
+    assert_true(nonempty > 100);
+}
+
+/* ---- random valid programs ---- */
+
+static uint64_t gen_state = 0x853C49E6748FEA9Bu;
+
+static unsigned pick(unsigned n)
+{
+    gen_state ^= gen_state << 13;
+    gen_state ^= gen_state >> 7;
+    gen_state ^= gen_state << 17;
+    return (unsigned)(gen_state % n);
+}
+
+/* Appends a token after random blank space or a comment. */
+static void tok(struct kpl_buf *out, const char *text)
+{
+    static const char *const gaps[] = {" ", "  ", "\n", "\t", " # c\n"};
+    kpl_buf_puts(out, gaps[pick(5)]);
+    kpl_buf_puts(out, text);
+}
+
+static void gen_expr(struct kpl_buf *out, int depth)
+{
+    static const char *const atoms[] = {"0", "7", "64", "B", "P_2", "n.x"};
+    static const char *const ops[] = {"+", "-", "*", "/"};
+    unsigned choice = depth > 3 ? 0 : pick(5);
+
+    if (choice <= 1) {
+        tok(out, atoms[pick(6)]);
+    } else if (choice == 2) {
+        tok(out, "-");
+        gen_expr(out, depth + 1);
+    } else if (choice == 3) {
+        tok(out, "(");
+        gen_expr(out, depth + 1);
+        tok(out, ")");
+    } else {
+        gen_expr(out, depth + 1);
+        tok(out, ops[pick(4)]);
+        gen_expr(out, depth + 1);
+    }
+}
+
+static void gen_name(struct kpl_buf *out)
+{
+    static const char *const names[] = {"a", "x", "conv1.dx", "b_2", "L"};
+    tok(out, names[pick(5)]);
+}
+
+/* `(D=e, ...)` or `(D+=e, ...)`, at least `min` entries */
+static void gen_pairs(struct kpl_buf *out, const char *sep, unsigned min)
+{
+    static const char *const dims[] = {"N", "C", "K", "Xi", "Yo"};
+    unsigned count = min + pick(3);
+
+    for (unsigned i = 0; i < count; i++) {
+        if (i > 0) {
+            tok(out, ",");
+        }
+        tok(out, dims[pick(5)]);
+        tok(out, sep);
+        gen_expr(out, 0);
+    }
+}
+
+static void gen_arch(struct kpl_buf *out)
+{
+    static const char *const words[] = {
+        "16", "x", "51.2", "1e3", "B/cycle", "pJ", "per", "node", "in",
+        "nodes", "KiB / s",
+    };
+    tok(out, "arch");
+    gen_name(out);
+    tok(out, "{");
+    for (unsigned p = pick(4); p > 0; p--) {
+        tok(out, pick(2) ? "gbuf" : "layer");
+        for (unsigned c = pick(3); c > 0; c--) {
+            for (unsigned w = 1 + pick(3); w > 0; w--) {
+                tok(out, words[pick(11)]);
+            }
+            tok(out, c > 1 ? "," : "");
+        }
+        tok(out, ";");
+    }
+    tok(out, "}");
+}
+
+static void gen_network(struct kpl_buf *out)
+{
+    tok(out, "network");
+    gen_name(out);
+    tok(out, "{");
+    for (unsigned s = pick(4); s > 0; s--) {
+        tok(out, pick(4) == 0 ? "training" : "conv");
+        if (pick(4) == 0) {
+            tok(out, ";");
+            continue;
+        }
+        gen_name(out);
+        unsigned prevs = pick(3);
+        for (unsigned i = 0; i < prevs; i++) {
+            tok(out, i == 0 ? "<-" : ",");
+            gen_name(out);
+        }
+        if (pick(2)) {
+            tok(out, "[");
+            if (pick(3)) {
+                gen_pairs(out, "=", 1);
+            }
+            tok(out, "]");
+        }
+        for (unsigned o = pick(3); o > 0; o--) {
+            tok(out, "window");
+            gen_expr(out, 0);
+            if (pick(2)) {
+                tok(out, "x");
+                gen_expr(out, 0);
+            }
+        }
+        tok(out, ";");
+    }
+    tok(out, "}");
+}
+
+static void gen_region(struct kpl_buf *out)
+{
+    tok(out, "[");
+    gen_expr(out, 2);
+    tok(out, ":");
+    gen_expr(out, 2);
+    tok(out, ",");
+    gen_expr(out, 2);
+    tok(out, ":");
+    gen_expr(out, 2);
+    tok(out, "]");
+}
+
+static void gen_directive(struct kpl_buf *out)
+{
+    unsigned kind = pick(3);
+
+    tok(out, kind == 0 ? "tensor ifm (" : kind == 1 ? "stack (" : "update (");
+    gen_pairs(out, kind == 0 ? "=" : "+=", kind == 0 ? 0 : 1);
+    tok(out, ")");
+    if (kind == 0 && pick(2)) {
+        tok(out, "shared");
+        gen_expr(out, 0);
+    } else if (kind == 1) {
+        tok(out, "x");
+        gen_expr(out, 0);
+    }
+    tok(out, ";");
+}
+
+static void gen_scheme(struct kpl_buf *out)
+{
+    tok(out, "scheme");
+    gen_name(out);
+    tok(out, "for");
+    gen_name(out);
+    tok(out, "on");
+    gen_name(out);
+    tok(out, "batch");
+    gen_expr(out, 0);
+    tok(out, "{");
+    for (unsigned s = pick(6); s > 0; s--) {
+        unsigned kind = pick(3);
+        if (kind == 0) {
+            tok(out, "param B =");
+            gen_expr(out, 0);
+            tok(out, "in [");
+            gen_expr(out, 0);
+            tok(out, ",");
+            gen_expr(out, 0);
+            tok(out, "] ;");
+        } else if (kind == 1) {
+            bool shared = pick(2);
+            tok(out, "segment {");
+            for (unsigned i = 1 + pick(3); i > 0; i--) {
+                gen_name(out);
+                if (!shared || pick(3) == 0) {
+                    gen_region(out);
+                }
+                tok(out, i > 1 ? "," : "");
+            }
+            tok(out, "}");
+            if (shared) {
+                tok(out, "nodes");
+                gen_region(out);
+            }
+            tok(out, ";");
+        } else {
+            tok(out, "layer");
+            gen_name(out);
+            tok(out, "{");
+            for (unsigned l = pick(3); l > 0; l--) {
+                tok(out, pick(2) ? "regf {" : "gbuf {");
+                for (unsigned d = pick(5); d > 0; d--) {
+                    gen_directive(out);
+                }
+                tok(out, "}");
+            }
+            tok(out, "}");
+        }
+    }
+    tok(out, "}");
+}
+
+/* Random programs of the whole grammar round-trip. */
+static void test_round_trip_random_programs(void **state)
+{
+    (void)state;
+
+    for (int round = 0; round < 1500; round++) {
+        struct kpl_buf program;
+
+        kpl_buf_init(&program);
+        for (unsigned items = pick(4); items > 0; items--) {
+            unsigned kind = pick(4);
+            if (kind == 0) {
+                tok(&program, pick(2) ? "import \"a\\\\b\\\".k\" ;"
+                                      : "import x ;");
+            } else if (kind == 1) {
+                gen_arch(&program);
+            } else if (kind == 2) {
+                gen_network(&program);
+            } else {
+                gen_scheme(&program);
+            }
+        }
+        check_round_trip(program.data ? program.data : "",
+                         program.data ? program.data : "", program.len);
+        kpl_buf_free(&program);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +674,8 @@ int main(void)
         cmocka_unit_test(test_round_trip_tricky_cases),
         cmocka_unit_test(test_round_trip_language_examples),
         cmocka_unit_test(test_round_trip_example_files),
+        cmocka_unit_test(test_round_trip_recovered_trees),
+        cmocka_unit_test(test_round_trip_random_programs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
