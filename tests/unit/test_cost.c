@@ -15,8 +15,10 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "checker/check.h"
 #include "checker/cost.h"
 #include "checker/ir.h"
+#include "checker/resolve.h"
 
 /* ---- local IR builders ---- */
 
@@ -681,6 +683,248 @@ static void test_cost_render_text(void **state)
     kpl_arena_free(arena);
 }
 
+/* ---- AlexNet against the reference runs ---- */
+
+/*
+ * A hand mapping of two-group AlexNet at batch 16 on the one-node eyeriss
+ * preset (../shared/reference/runs.md, first table): row-stationary PE
+ * sets, GBUF tiles chosen so that the big tensor of each layer comes from
+ * DRAM once.  docs/cost-model.md records the comparison.
+ */
+static const char CONV1[] =
+    "    regf {\n"
+    "        tensor wgt (C=3, K=6, R=11, S=1);\n"
+    "        tensor ifm (N=1, C=3, Xi=11, Yi=1);\n"
+    "        tensor ofm (N=1, K=6, Xo=1, Yo=1);\n"
+    "        stack (S+=1, Yi+=1) x 11;\n"
+    "        stack (Yi+=4, Yo+=1) x 8;\n"
+    "        update (Xi+=4, Xo+=1);\n"
+    "        update (K+=6);\n"
+    "    }\n"
+    "    gbuf {\n"
+    "        tensor wgt (C=3, K=48, R=11, S=11);\n"
+    "        tensor ifm (N=1, C=3, Xi=227, Yi=39);\n"
+    "        tensor ofm (N=1, K=48, Xo=55, Yo=8);\n"
+    "        update (Yi+=32, Yo+=8);\n"
+    "        update (N+=1);\n"
+    "    }\n";
+
+static const char POOL1[] =
+    "    regf {\n"
+    "        tensor ifm (N=1, K=16, Xi=3, Yi=3);\n"
+    "        tensor ofm (N=1, K=16, Xo=1, Yo=1);\n"
+    "        stack (Yi+=2, Yo+=1) x 27;\n"
+    "        update (Xi+=2, Xo+=1);\n"
+    "    }\n"
+    "    gbuf {\n"
+    "        tensor ifm (N=1, K=16, Xi=55, Yi=55);\n"
+    "        tensor ofm (N=1, K=16, Xo=27, Yo=27);\n"
+    "        update (K+=16);\n"
+    "        update (N+=1);\n"
+    "    }\n";
+
+static const char CONV2[] =
+    "    regf {\n"
+    "        tensor wgt (C=4, K=8, R=5, S=1);\n"
+    "        tensor ifm (N=1, C=4, Xi=5, Yi=1);\n"
+    "        tensor ofm (N=1, K=8, Xo=1, Yo=1);\n"
+    "        stack (S+=1, Yi+=1) x 5;\n"
+    "        stack (Yi+=1, Yo+=1) x 9;\n"
+    "        stack (K+=8) x 4;\n"
+    "        update (Xi+=1, Xo+=1);\n"
+    "        update (C+=4);\n"
+    "    }\n"
+    "    gbuf {\n"
+    "        tensor wgt (C=48, K=32, R=5, S=5);\n"
+    "        tensor ifm (N=1, C=48, Xi=31, Yi=13);\n"
+    "        tensor ofm (N=1, K=32, Xo=27, Yo=9);\n"
+    "        update (Yi+=9, Yo+=9);\n"
+    "        update (N+=1);\n"
+    "        update (K+=32);\n"
+    "    }\n";
+
+static const char POOL2[] =
+    "    regf {\n"
+    "        tensor ifm (N=1, K=16, Xi=3, Yi=3);\n"
+    "        tensor ofm (N=1, K=16, Xo=1, Yo=1);\n"
+    "        stack (K+=16) x 4;\n"
+    "        stack (Yi+=2, Yo+=1) x 13;\n"
+    "        update (Xi+=2, Xo+=1);\n"
+    "    }\n"
+    "    gbuf {\n"
+    "        tensor ifm (N=1, K=64, Xi=27, Yi=27);\n"
+    "        tensor ofm (N=1, K=64, Xo=13, Yo=13);\n"
+    "        update (K+=64);\n"
+    "        update (N+=1);\n"
+    "    }\n";
+
+static const char CONV345[] =
+    "    regf {\n"
+    "        tensor wgt (C=4, K=16, R=3, S=1);\n"
+    "        tensor ifm (N=1, C=4, Xi=3, Yi=1);\n"
+    "        tensor ofm (N=1, K=16, Xo=1, Yo=1);\n"
+    "        stack (S+=1, Yi+=1) x 3;\n"
+    "        stack (Yi+=1, Yo+=1) x 13;\n"
+    "        stack (K+=16) x 4;\n"
+    "        update (Xi+=1, Xo+=1);\n"
+    "        update (C+=4);\n"
+    "    }\n"
+    "    gbuf {\n"
+    "        tensor wgt (C=64, K=64, R=3, S=3);\n"
+    "        tensor ifm (N=1, C=64, Xi=15, Yi=15);\n"
+    "        tensor ofm (N=1, K=64, Xo=13, Yo=13);\n"
+    "        update (N+=1);\n"
+    "        update (C+=64);\n"
+    "        update (K+=64);\n"
+    "    }\n";
+
+static const char POOL3[] =
+    "    regf {\n"
+    "        tensor ifm (N=1, K=16, Xi=3, Yi=3);\n"
+    "        tensor ofm (N=1, K=16, Xo=1, Yo=1);\n"
+    "        stack (K+=16) x 8;\n"
+    "        stack (Yi+=2, Yo+=1) x 6;\n"
+    "        update (Xi+=2, Xo+=1);\n"
+    "    }\n"
+    "    gbuf {\n"
+    "        tensor ifm (N=1, K=128, Xi=13, Yi=13);\n"
+    "        tensor ofm (N=1, K=128, Xo=6, Yo=6);\n"
+    "        update (N+=1);\n"
+    "    }\n";
+
+static const char FC1[] =
+    "    regf {\n"
+    "        tensor wgt (C=1, K=8, R=6, S=1);\n"
+    "        tensor ifm (N=1, C=1, Xi=6, Yi=1);\n"
+    "        tensor ofm (N=1, K=8);\n"
+    "        stack (S+=1, Yi+=1) x 6;\n"
+    "        stack (N+=1) x 16;\n"
+    "        stack (C+=1) x 2;\n"
+    "        update (C+=2);\n"
+    "    }\n"
+    "    gbuf {\n"
+    "        tensor wgt (C=64, K=8, R=6, S=6);\n"
+    "        tensor ifm (N=16, C=64, Xi=6, Yi=6);\n"
+    "        tensor ofm (N=16, K=8);\n"
+    "        update (K+=8);\n"
+    "        update (C+=64);\n"
+    "    }\n";
+
+static const char FCBIG[] =
+    "    regf {\n"
+    "        tensor wgt (C=8, K=8);\n"
+    "        tensor ifm (N=1, C=8);\n"
+    "        tensor ofm (N=1, K=8);\n"
+    "        stack (N+=1) x 16;\n"
+    "        stack (C+=8) x 16;\n"
+    "        update (C+=128);\n"
+    "    }\n"
+    "    gbuf {\n"
+    "        tensor wgt (C=2048, K=8);\n"
+    "        tensor ifm (N=16, C=2048);\n"
+    "        tensor ofm (N=16, K=8);\n"
+    "        update (K+=8);\n"
+    "        update (C+=2048);\n"
+    "    }\n";
+struct reference_row {
+    const char *layer;
+    const char *block;
+    double cost, dram, bus, regf;
+};
+
+/* Figures of the exhaustive scheduler, runs.md, one node. */
+static const struct reference_row alexnet_reference[] = {
+    {"conv1_a", CONV1, 5.30012e+09, 5.04283e+06, 3.66348e+07, 3.37329e+09},
+    {"conv1_b", CONV1, 5.30012e+09, 5.04283e+06, 3.66348e+07, 3.37329e+09},
+    {"pool1_a", POOL1, 6.06972e+08, 2.88307e+06, 5.10106e+06, 1.51165e+07},
+    {"pool1_b", POOL1, 6.06972e+08, 2.88307e+06, 5.10106e+06, 1.51165e+07},
+    {"conv2_a", CONV2, 9.99208e+09, 4.59878e+06, 5.34989e+07, 7.16636e+09},
+    {"conv2_b", CONV2, 9.99208e+09, 4.59878e+06, 5.34989e+07, 7.16636e+09},
+    {"pool2_a", POOL2, 3.86671e+08, 1.83910e+06, 3.19488e+06, 9.34502e+06},
+    {"pool2_b", POOL2, 3.86671e+08, 1.83910e+06, 3.19488e+06, 9.34502e+06},
+    {"conv3_a", CONV345, 6.91256e+09, 4.16870e+06, 4.90015e+07, 4.78465e+09},
+    {"conv3_b", CONV345, 6.91256e+09, 4.16870e+06, 4.90015e+07, 4.78465e+09},
+    {"conv4_a", CONV345, 5.21116e+09, 3.25632e+06, 3.71405e+07, 3.58849e+09},
+    {"conv4_b", CONV345, 5.21116e+09, 3.25632e+06, 3.71405e+07, 3.58849e+09},
+    {"conv5_a", CONV345, 3.41787e+09, 1.92205e+06, 2.15255e+07, 2.39233e+09},
+    {"conv5_b", CONV345, 3.41787e+09, 1.92205e+06, 2.15255e+07, 2.39233e+09},
+    {"pool3_a", POOL3, 8.80230e+07, 4.19840e+05, 7.00416e+05, 1.99066e+06},
+    {"pool3_b", POOL3, 8.80230e+07, 4.19840e+05, 7.00416e+05, 1.99066e+06},
+    {"fc1", FC1, 1.09422e+10, 3.79617e+07, 1.39985e+08, 2.41592e+09},
+    {"fc2", FCBIG, 4.82542e+09, 1.69083e+07, 5.03972e+07, 1.07374e+09},
+    {"fc3", FCBIG, 1.18822e+09, 4.17754e+06, 1.25166e+07, 2.62144e+08},
+};
+
+#define NREF (sizeof alexnet_reference / sizeof alexnet_reference[0])
+
+static void alexnet_text(struct kpl_buf *text)
+{
+    kpl_buf_puts(text, "import alexnet;\nimport eyeriss;\n"
+                       "scheme hand for alexnet on eyeriss batch 16 {\n");
+    for (size_t i = 0; i < NREF; i++) {
+        kpl_buf_printf(text, "segment { %s } nodes [0:1, 0:1];\n",
+                       alexnet_reference[i].layer);
+    }
+    for (size_t i = 0; i < NREF; i++) {
+        kpl_buf_printf(text, "layer %s {\n%s}\n",
+                       alexnet_reference[i].layer,
+                       alexnet_reference[i].block);
+    }
+    kpl_buf_puts(text, "}\n");
+}
+
+static bool within(double value, double reference, double lo, double hi)
+{
+    return value >= reference * lo && value <= reference * hi;
+}
+
+static void test_cost_alexnet_against_reference(void **state)
+{
+    (void)state;
+    struct kpl_program *prog = kpl_program_new();
+    struct kpl_buf text;
+    struct kpl_scheme_cost sc;
+    kpl_buf_init(&text);
+    alexnet_text(&text);
+    assert_int_equal(kpl_program_load_text(prog, "alexnet-hand.kapla",
+                                           text.data, text.len), 0);
+    kpl_program_resolve(prog);
+    assert_int_equal(prog->diags.nerrors, 0);
+    const struct kpl_scheme *scheme = prog->schemes[prog->nscheme - 1];
+    assert_non_null(scheme);
+    /* The hand mapping is valid: the comparison is of a real scheme. */
+    assert_int_equal(kpl_check_scheme(scheme, &prog->diags), 0);
+    assert_int_equal(kpl_cost_scheme(scheme, prog->arena, &sc), 0);
+
+    print_message("%-8s %10s %10s %10s %10s %10s %10s %6s\n", "layer",
+                  "dram", "ref", "bus", "ref", "regf", "cost", "/ref");
+    double total = 0.0;
+    double ref_total = 0.0;
+    for (size_t i = 0; i < NREF; i++) {
+        const struct reference_row *ref = &alexnet_reference[i];
+        const struct kpl_layer_cost *c = &sc.layers[i];
+        double cost = kpl_energy_total(&c->energy);
+        assert_string_equal(scheme->net->layers[i].name, ref->layer);
+        print_message("%-8s %10.4g %10.4g %10.4g %10.4g %10.4g %10.4g "
+                      "%6.3f\n", ref->layer, c->dram_words, ref->dram,
+                      c->bus_words, ref->bus, c->regf_words, cost,
+                      cost / ref->cost);
+
+        /* REGF counts follow from the MACs alone: they must agree. */
+        assert_true(within(c->regf_words, ref->regf, 0.9999, 1.0001));
+        /* DRAM words: the same order as the optimum's. */
+        assert_true(within(c->dram_words, ref->dram, 0.5, 2.0));
+        total += cost;
+        ref_total += ref->cost;
+    }
+    print_message("total %.6g, reference %.6g, ratio %.3f\n", total,
+                  ref_total, total / ref_total);
+    /* A hand mapping should not beat the exhaustive optimum by much. */
+    assert_true(within(total, ref_total, 0.9, 1.5));
+    kpl_buf_free(&text);
+    kpl_program_free(prog);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -699,6 +943,7 @@ int main(void)
         cmocka_unit_test(test_cost_forwarding_replaces_dram),
         cmocka_unit_test(test_cost_segment_time),
         cmocka_unit_test(test_cost_render_text),
+        cmocka_unit_test(test_cost_alexnet_against_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
