@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "base/arena.h"
+#include "checker/cost.h"
 #include "checker/ir.h"
 #include "solver/intra.h"
 #include "solver/plan.h"
@@ -20,6 +21,12 @@ struct memo_entry {
     bool ifm_on_chip;
     bool ofm_on_chip;
     struct intra_result result;
+    /* The candidate kept: the cheapest that kpl_check_layer accepts. */
+    bool valid;
+    struct plan plan;
+    struct kpl_layer_cost cost;
+    double objective;
+    const char *rejection; /* the checker's first word on the best one */
     struct memo_entry *next;
 };
 
@@ -29,15 +36,22 @@ struct solve_memo {
     double deadline; /* clock() value; 0: none */
     struct memo_entry *head;
     int searches;
+    struct kpl_scheme scratch; /* where candidates are checked and costed */
 };
 
-void solve_memo_init(struct solve_memo *memo, struct kpl_arena *arena,
-                     const struct kpl_solve_opts *opts, double deadline);
+/* False when out of memory. */
+bool solve_memo_init(struct solve_memo *memo, struct kpl_arena *arena,
+                     const struct kpl_solve_opts *opts, double deadline,
+                     const struct kpl_scheme *scheme);
 
-/* The intra-layer result for ctx on region, searched once per shape. */
-const struct intra_result *solve_layer(struct solve_memo *memo,
-                                       const struct plan_ctx *ctx,
-                                       const struct kpl_region *region);
+/*
+ * The plan kept for ctx's layer (index `layer`) on region, searched once
+ * per shape: NULL when out of memory; entry->valid false when no candidate
+ * passes the checker.
+ */
+const struct memo_entry *solve_layer(struct solve_memo *memo,
+                                     const struct plan_ctx *ctx, int layer,
+                                     const struct kpl_region *region);
 
 /* The search context of layer j of segment s of scheme. */
 void solve_layer_ctx(const struct kpl_scheme *scheme, int s, int j,

@@ -107,7 +107,11 @@ static void rank_insert(struct ranked *list, int *n, int keep,
     }
 }
 
-/* Unit tiles everywhere (whole extents for free dims), no stacks. */
+/*
+ * Unit tiles everywhere (whole extents for free dims), no stacks.  When a
+ * pooling window does not fit the register file whole, the REGF level
+ * starts from one window row and column instead.
+ */
 static void unit_plan(const struct plan_ctx *ctx, struct plan *p)
 {
     *p = (struct plan){0};
@@ -115,6 +119,14 @@ static void unit_plan(const struct plan_ctx *ctx, struct plan *p)
         for (int d = 0; d < PLAN_DIMS; d++) {
             p->lv[lv].tile[d] = plan_dim_free(ctx, d) ? ctx->ext[d] : 1;
             p->lv[lv].stack[d] = 1;
+        }
+    }
+    struct plan_level *r = &p->lv[KPL_LEVEL_REGF];
+    if (plan_words(ctx, p, KPL_LEVEL_REGF) > ctx->words[KPL_LEVEL_REGF]) {
+        for (int d = KPL_DIM_R; d <= KPL_DIM_S; d++) {
+            if (plan_dim_free(ctx, d)) {
+                r->tile[d] = 1;
+            }
         }
     }
 }
@@ -421,6 +433,61 @@ static int regf_descents(const struct plan_ctx *ctx, const struct plan *base,
     return n;
 }
 
+/* Two plans that materialize alike (orders only matter with updates). */
+static bool same_plan(const struct plan_ctx *ctx, const struct plan *a,
+                      const struct plan *b)
+{
+    for (int lv = 0; lv < KPL_LEVEL_COUNT; lv++) {
+        int da[PLAN_DIMS], db[PLAN_DIMS];
+        int na = plan_update_dims(ctx, a, (enum kpl_level)lv, da);
+        int nb = plan_update_dims(ctx, b, (enum kpl_level)lv, db);
+        if (memcmp(a->lv[lv].tile, b->lv[lv].tile, sizeof a->lv[lv].tile) ||
+            memcmp(a->lv[lv].stack, b->lv[lv].stack,
+                   sizeof a->lv[lv].stack) ||
+            na != nb || memcmp(da, db, (size_t)na * sizeof *da) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Adds a valid plan to the candidates, keeping the best distinct ones. */
+static void offer(const struct plan_ctx *ctx, const struct plan *p,
+                  struct intra_result *out)
+{
+    struct plan_est est;
+    double obj = evaluate(ctx, p, &est);
+    for (int i = 0; i < out->ncand; i++) {
+        if (same_plan(ctx, &out->cand[i], p)) {
+            return;
+        }
+    }
+    int pos = out->ncand;
+    while (pos > 0 && out->cand_objective[pos - 1] > obj) {
+        pos--;
+    }
+    if (pos >= INTRA_CANDIDATES) {
+        return;
+    }
+    int last = out->ncand < INTRA_CANDIDATES ? out->ncand
+                                             : INTRA_CANDIDATES - 1;
+    memmove(&out->cand[pos + 1], &out->cand[pos],
+            (size_t)(last - pos) * sizeof *out->cand);
+    memmove(&out->cand_objective[pos + 1], &out->cand_objective[pos],
+            (size_t)(last - pos) * sizeof *out->cand_objective);
+    out->cand[pos] = *p;
+    out->cand_objective[pos] = obj;
+    if (out->ncand < INTRA_CANDIDATES) {
+        out->ncand++;
+    }
+    if (pos == 0) {
+        out->found = true;
+        out->plan = *p;
+        out->est = est;
+        out->objective = obj;
+    }
+}
+
 /* GBUF descent from what the PE array covers up to the node share. */
 static void gbuf_descents(const struct plan_ctx *ctx, const struct plan *base,
                           struct intra_result *out)
@@ -442,14 +509,7 @@ static void gbuf_descents(const struct plan_ctx *ctx, const struct plan *base,
         struct plan p = start;
         p.lv[KPL_LEVEL_GBUF].order = order;
         descend(ctx, &p, KPL_LEVEL_GBUF, lim, true);
-        struct plan_est est;
-        double obj = evaluate(ctx, &p, &est);
-        if (!out->found || obj < out->objective) {
-            out->found = true;
-            out->plan = p;
-            out->est = est;
-            out->objective = obj;
-        }
+        offer(ctx, &p, out);
     }
 }
 
@@ -496,14 +556,17 @@ void intra_search(const struct plan_ctx *ctx, bool exhaustive,
     descent_search(ctx, out);
 
     /* The unit plan is the fallback that always checks when it fits. */
-    if (!out->found) {
-        struct plan p;
-        if (intra_unit_plan(ctx, &p)) {
-            out->found = true;
-            out->plan = p;
-            out->objective = evaluate(ctx, &p, &out->est);
+    struct plan p;
+    if (intra_unit_plan(ctx, &p)) {
+        if (out->ncand < INTRA_CANDIDATES) {
+            offer(ctx, &p, out);
         } else {
-            explain_failure(ctx, out);
+            out->cand[INTRA_CANDIDATES - 1] = p;
+            out->cand_objective[INTRA_CANDIDATES - 1] =
+                evaluate(ctx, &p, NULL);
         }
+    }
+    if (!out->found) {
+        explain_failure(ctx, out);
     }
 }

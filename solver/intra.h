@@ -11,11 +11,17 @@
 
 #include "solver/plan.h"
 
+#define INTRA_CANDIDATES 6
+
 struct intra_result {
     bool found;
-    struct plan plan;
+    struct plan plan; /* the best candidate */
     struct plan_est est;
     double objective;
+    /* The best distinct plans by the estimate, best first. */
+    int ncand;
+    struct plan cand[INTRA_CANDIDATES];
+    double cand_objective[INTRA_CANDIDATES];
     /* Why nothing was found: the smallest need of the level that failed. */
     enum kpl_level failed_level;
     int64_t need_words;

@@ -161,6 +161,32 @@ static int window_of(int d)
     return d == KPL_DIM_XO ? KPL_DIM_R : d == KPL_DIM_YO ? KPL_DIM_S : -1;
 }
 
+/*
+ * A dim no tensor names keeps its whole extent, except a pooling window at
+ * the REGF level: the ifm tile alone then selects the window rows a PE
+ * adds up, which is exact while the PE array covers every output row of
+ * the GBUF tile at once (the input shift of the window update is then the
+ * only one that can end its trips).
+ */
+static bool free_dim_ok(const struct plan_ctx *ctx, const struct plan *p,
+                        enum kpl_level lv, int d)
+{
+    const struct plan_level *l = &p->lv[lv];
+    int64_t parent = parent_of(ctx, p, lv, d);
+    if (l->stack[d] != 1) {
+        return false;
+    }
+    if (l->tile[d] == parent) {
+        return true;
+    }
+    int out = d == KPL_DIM_R ? KPL_DIM_XO : d == KPL_DIM_S ? KPL_DIM_YO : -1;
+    if (lv != KPL_LEVEL_REGF || out < 0 ||
+        !(ctx->rel[KPL_TENSOR_IFM] & KPL_DIM_BIT(d))) {
+        return false;
+    }
+    return l->tile[out] * l->stack[out] == parent_of(ctx, p, lv, out);
+}
+
 bool plan_level_valid(const struct plan_ctx *ctx, const struct plan *p,
                         enum kpl_level lv)
 {
@@ -173,8 +199,7 @@ bool plan_level_valid(const struct plan_ctx *ctx, const struct plan *p,
         if (l->tile[d] < 1 || l->tile[d] > parent || l->stack[d] < 1) {
             return false;
         }
-        if (plan_dim_free(ctx, d) &&
-            (l->tile[d] != parent || l->stack[d] != 1)) {
+        if (plan_dim_free(ctx, d) && !free_dim_ok(ctx, p, lv, d)) {
             return false;
         }
         if ((d == KPL_DIM_R || d == KPL_DIM_S) && covered > parent) {

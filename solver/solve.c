@@ -9,6 +9,9 @@
 #include "solver/solve.h"
 
 #include <string.h>
+
+#include "checker/check.h"
+#include "checker/cost.h"
 #include <time.h>
 
 #include "solver/inter.h"
@@ -33,25 +36,81 @@ static bool same_region(const struct kpl_region *a,
            a->row0 == b->row0 && a->col0 == b->col0;
 }
 
-void solve_memo_init(struct solve_memo *memo, struct kpl_arena *arena,
-                     const struct kpl_solve_opts *opts, double deadline)
+bool solve_memo_init(struct solve_memo *memo, struct kpl_arena *arena,
+                     const struct kpl_solve_opts *opts, double deadline,
+                     const struct kpl_scheme *scheme)
 {
     *memo = (struct solve_memo){0};
     memo->arena = arena;
     memo->opts = opts;
     memo->deadline = deadline;
+    memo->scratch = *scheme;
+    memo->scratch.nsegment = 0;
+    memo->scratch.segments = NULL;
+    memo->scratch.maps = kpl_arena_array(arena, (size_t)scheme->net->nlayer,
+                                         sizeof *memo->scratch.maps);
+    return memo->scratch.maps != NULL;
 }
 
-const struct intra_result *solve_layer(struct solve_memo *memo,
-                                       const struct plan_ctx *ctx,
-                                       const struct kpl_region *region)
+static double cost_objective(enum kpl_goal goal,
+                             const struct kpl_layer_cost *cost)
+{
+    struct plan_est est = {
+        .energy = kpl_energy_total(&cost->energy),
+        .cycles = cost->cycles,
+    };
+    return plan_objective(goal, &est);
+}
+
+/*
+ * Checks and costs the candidates with the checker's own rules and cost
+ * model, and keeps the cheapest that passes.
+ */
+static void keep_best(struct solve_memo *memo, const struct plan_ctx *ctx,
+                      int layer, const struct kpl_region *region,
+                      struct memo_entry *e)
+{
+    struct kpl_scheme *scratch = &memo->scratch;
+    struct kpl_layer_ctx lctx = {
+        .region = *region,
+        .ifm_on_chip = ctx->ifm_on_chip,
+        .ofm_on_chip = ctx->ofm_on_chip,
+    };
+    for (int i = 0; i < e->result.ncand; i++) {
+        struct kpl_layer_map *map = &scratch->maps[layer];
+        plan_materialize(ctx, &e->result.cand[i], map);
+        struct kpl_diags diags;
+        kpl_diags_init(&diags, memo->arena);
+        diags.max_count = 1;
+        if (kpl_check_layer(scratch, layer, region, &diags) != 0) {
+            if (e->rejection == NULL && diags.head != NULL) {
+                e->rejection = diags.head->message;
+            }
+            continue;
+        }
+        struct kpl_layer_cost cost;
+        kpl_cost_layer(scratch, layer, &lctx, &cost);
+        double obj = cost_objective(memo->opts->goal, &cost);
+        if (!e->valid || obj < e->objective) {
+            e->valid = true;
+            e->plan = e->result.cand[i];
+            e->cost = cost;
+            e->objective = obj;
+        }
+    }
+    scratch->maps[layer] = (struct kpl_layer_map){0};
+}
+
+const struct memo_entry *solve_layer(struct solve_memo *memo,
+                                     const struct plan_ctx *ctx, int layer,
+                                     const struct kpl_region *region)
 {
     for (struct memo_entry *e = memo->head; e != NULL; e = e->next) {
         if (same_shape(e->layer, ctx->layer) && same_region(&e->region,
                                                             region) &&
             e->ifm_on_chip == ctx->ifm_on_chip &&
             e->ofm_on_chip == ctx->ofm_on_chip) {
-            return &e->result;
+            return e;
         }
     }
     struct memo_entry *e = kpl_arena_alloc(memo->arena, sizeof *e);
@@ -63,18 +122,32 @@ const struct intra_result *solve_layer(struct solve_memo *memo,
     e->ifm_on_chip = ctx->ifm_on_chip;
     e->ofm_on_chip = ctx->ofm_on_chip;
     intra_search(ctx, memo->opts->exhaustive, memo->deadline, &e->result);
+    keep_best(memo, ctx, layer, region, e);
     e->next = memo->head;
     memo->head = e;
     memo->searches++;
-    return &e->result;
+    return e;
 }
 
 static void report_unmappable(const struct kpl_scheme *scheme, int i,
-                              const struct intra_result *r,
+                              const struct memo_entry *e,
                               struct kpl_diags *diags)
 {
     const struct kpl_layer *layer = &scheme->net->layers[i];
+    const struct intra_result *r = &e->result;
     enum kpl_level lv = r->failed_level;
+    if (r->found) {
+        struct kpl_diag *diag = kpl_error(
+            diags, "solve", layer->span,
+            "layer '%s' has no mapping on '%s' that passes the checker: "
+            "%d candidates tried", layer->name, scheme->arch->name,
+            r->ncand);
+        if (e->rejection != NULL) {
+            kpl_diag_note(diags, diag, layer->span, "the best one: %s",
+                          e->rejection);
+        }
+        return;
+    }
     kpl_error(diags, "solve", layer->span,
               "layer '%s' fits no mapping on '%s': its smallest %s tiles "
               "need %lld words, the %s holds %lld",
@@ -94,17 +167,17 @@ static bool plan_layers(struct kpl_scheme *scheme, struct solve_memo *memo,
             int i = seg->layers[j];
             struct plan_ctx ctx;
             solve_layer_ctx(scheme, s, j, memo->opts->goal, &ctx);
-            const struct intra_result *r =
-                solve_layer(memo, &ctx, &seg->regions[j]);
-            if (r == NULL) {
+            const struct memo_entry *e =
+                solve_layer(memo, &ctx, i, &seg->regions[j]);
+            if (e == NULL) {
                 return false;
             }
-            if (!r->found) {
-                report_unmappable(scheme, i, r, diags);
+            if (!e->valid) {
+                report_unmappable(scheme, i, e, diags);
                 ok = false;
                 continue;
             }
-            plan_materialize(&ctx, &r->plan, &scheme->maps[i]);
+            plan_materialize(&ctx, &e->plan, &scheme->maps[i]);
         }
     }
     return ok;
@@ -145,8 +218,8 @@ struct kpl_scheme *kpl_solve(const struct kpl_network *net,
     }
 
     struct solve_memo memo;
-    solve_memo_init(&memo, arena, &o, deadline);
-    if (!inter_choose_segments(scheme, &memo, arena) ||
+    if (!solve_memo_init(&memo, arena, &o, deadline, scheme) ||
+        !inter_choose_segments(scheme, &memo, arena) ||
         !plan_layers(scheme, &memo, diags)) {
         return NULL;
     }

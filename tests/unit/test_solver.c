@@ -1,0 +1,298 @@
+/*
+ * Unit tests of the solver: every bundled network solves on the multinode
+ * and edge presets at batch 64 and 1, the result checks clean, its energy
+ * is no lower than the compulsory work, and solving is deterministic.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checker/check.h"
+#include "checker/cost.h"
+#include "checker/resolve.h"
+#include "parser/print.h"
+#include "solver/solve.h"
+
+static const char *const networks[] = {
+    "alexnet",   "vgg16",     "vgg19",        "googlenet",
+    "resnet50",  "resnet152", "mobilenet",    "zfnet",
+    "mlp-l",     "mlp-m",     "mlp-s",        "lstm-gnmt",
+    "lstm-phoneme", "lstm-showtell",
+};
+#define NNETWORKS (sizeof networks / sizeof networks[0])
+
+/* A loaded network and arch; names are file names of bundled files. */
+struct fixture {
+    struct kpl_program *prog;
+    const struct kpl_network *net;
+    const struct kpl_arch *arch;
+};
+
+static void load(struct fixture *f, const char *net, const char *arch)
+{
+    f->prog = kpl_program_new();
+    assert_non_null(f->prog);
+    assert_int_equal(kpl_program_load_bundled(f->prog, net), 0);
+    assert_int_equal(kpl_program_load_bundled(f->prog, arch), 0);
+    kpl_program_resolve(f->prog);
+    assert_int_equal(f->prog->diags.nerrors, 0);
+    assert_int_equal(f->prog->nnet, 1);
+    assert_int_equal(f->prog->narch, 1);
+    f->net = f->prog->nets[0];
+    f->arch = f->prog->archs[0];
+}
+
+static void render_diags(struct kpl_diags *diags)
+{
+    struct kpl_buf buf;
+    kpl_buf_init(&buf);
+    kpl_diags_render_text(diags, &buf);
+    if (buf.data != NULL) {
+        print_message("%s", buf.data);
+    }
+    kpl_buf_free(&buf);
+}
+
+static struct kpl_scheme *solve(struct fixture *f, int64_t batch)
+{
+    struct kpl_solve_opts opts = {.batch = batch};
+    struct kpl_scheme *scheme = kpl_solve(f->net, f->arch, &opts, "solved",
+                                          f->prog->arena, &f->prog->diags);
+    if (scheme == NULL) {
+        render_diags(&f->prog->diags);
+    }
+    assert_non_null(scheme);
+    return scheme;
+}
+
+/*
+ * The least energy any scheme can spend: every MAC once, and every tensor
+ * that is not forwarded on chip read or written once in DRAM.
+ */
+static double lower_bound(const struct kpl_scheme *scheme)
+{
+    const struct kpl_network *net = scheme->net;
+    const struct kpl_arch *arch = scheme->arch;
+    double bound = 0;
+    for (int i = 0; i < net->nlayer; i++) {
+        const struct kpl_layer *l = &net->layers[i];
+        struct kpl_layer_ctx ctx;
+        kpl_layer_context(scheme, i, &ctx);
+        double words = 0;
+        for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+            bool on_chip = (t == KPL_TENSOR_IFM && ctx.ifm_on_chip) ||
+                           (t == KPL_TENSOR_OFM && ctx.ofm_on_chip);
+            if (!on_chip) {
+                words += (double)kpl_layer_tensor_words(
+                    l, scheme->batch, (enum kpl_tensor)t);
+            }
+        }
+        bound += (double)kpl_layer_ops(l, scheme->batch) * arch->e_mac +
+                 words * arch->e_dram;
+    }
+    return bound;
+}
+
+/*
+ * Words of REGF that a pooling layer needs at least under the containment
+ * rule as the checker applies it: one whole input window and one output.
+ */
+static int64_t pool_window_need(const struct kpl_layer *l)
+{
+    return l->kind == KPL_LAYER_POOL ? l->r * l->s + 1 : 0;
+}
+
+/*
+ * Limitation: the checker demands a whole pooling window in each PE
+ * (containment), so a 7 x 7 global pool (50 words) has no accepted
+ * mapping in the multinode preset's 32-word register file; the solver
+ * then reports exactly those layers.  Returns true when every error is of
+ * that kind.
+ */
+static bool only_oversized_windows(const struct fixture *f)
+{
+    int64_t regf = kpl_arch_words(f->arch, KPL_LEVEL_REGF);
+    int found = 0;
+    for (const struct kpl_diag *d = f->prog->diags.head; d != NULL;
+         d = d->next) {
+        bool explained = false;
+        for (int i = 0; i < f->net->nlayer; i++) {
+            const struct kpl_layer *l = &f->net->layers[i];
+            char quoted[256];
+            snprintf(quoted, sizeof quoted, "layer '%s' ", l->name);
+            if (strstr(d->message, quoted) != NULL &&
+                pool_window_need(l) > regf) {
+                explained = true;
+            }
+        }
+        if (!explained) {
+            return false;
+        }
+        found++;
+    }
+    return found > 0;
+}
+
+static void solve_checks_clean(const char *arch, int64_t batch)
+{
+    for (size_t i = 0; i < NNETWORKS; i++) {
+        struct fixture f;
+        load(&f, networks[i], arch);
+        struct kpl_solve_opts opts = {.batch = batch};
+        struct kpl_scheme *scheme =
+            kpl_solve(f.net, f.arch, &opts, "solved", f.prog->arena,
+                      &f.prog->diags);
+        if (scheme == NULL) {
+            if (!only_oversized_windows(&f)) {
+                render_diags(&f.prog->diags);
+            }
+            assert_true(only_oversized_windows(&f));
+            kpl_program_free(f.prog);
+            continue;
+        }
+
+        int errors = kpl_check_scheme(scheme, &f.prog->diags);
+        if (errors != 0) {
+            print_message("%s on %s at batch %lld:\n", networks[i], arch,
+                          (long long)batch);
+            render_diags(&f.prog->diags);
+        }
+        assert_int_equal(errors, 0);
+
+        struct kpl_scheme_cost cost;
+        assert_int_equal(kpl_cost_scheme(scheme, f.prog->arena, &cost), 0);
+        assert_true(cost.total_energy >= lower_bound(scheme));
+        kpl_program_free(f.prog);
+    }
+}
+
+static void test_solver_multinode_batch64_checks_clean(void **state)
+{
+    (void)state;
+    solve_checks_clean("multinode", 64);
+}
+
+static void test_solver_multinode_batch1_checks_clean(void **state)
+{
+    (void)state;
+    solve_checks_clean("multinode", 1);
+}
+
+static void test_solver_edge_batch64_checks_clean(void **state)
+{
+    (void)state;
+    solve_checks_clean("edge", 64);
+}
+
+static void test_solver_edge_batch1_checks_clean(void **state)
+{
+    (void)state;
+    solve_checks_clean("edge", 1);
+}
+
+/* The printed scheme of one solve, in a fresh program each time. */
+static char *solve_and_print(const char *net, const char *arch,
+                             int64_t batch)
+{
+    struct fixture f;
+    load(&f, net, arch);
+    struct kpl_scheme *scheme = solve(&f, batch);
+    struct kpl_ast_scheme *ast = kpl_scheme_to_ast(scheme, f.prog->arena);
+    assert_non_null(ast);
+    struct kpl_buf buf;
+    kpl_buf_init(&buf);
+    kpl_print_scheme(ast, &buf);
+    assert_false(buf.failed);
+    char *text = strdup(buf.data);
+    kpl_buf_free(&buf);
+    kpl_program_free(f.prog);
+    return text;
+}
+
+static void test_solver_is_deterministic(void **state)
+{
+    (void)state;
+    char *a = solve_and_print("resnet50", "edge", 64);
+    char *b = solve_and_print("resnet50", "edge", 64);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(strlen(a) > 1000);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
+/* The printed scheme names the network, arch and batch it was solved for,
+ * and every layer once. */
+static void test_solver_prints_every_layer(void **state)
+{
+    (void)state;
+    char *text = solve_and_print("alexnet", "edge", 1);
+    assert_non_null(strstr(text, "for alexnet on edge batch 1 {"));
+    assert_non_null(strstr(text, "layer conv1_a {"));
+    assert_non_null(strstr(text, "layer fc3 {"));
+    assert_null(strstr(strstr(text, "layer fc3 {") + 1, "layer fc3 {"));
+    free(text);
+}
+
+/* A layer that cannot fit the smallest tile is an error, not a crash. */
+static void test_solver_reports_unmappable_layer(void **state)
+{
+    (void)state;
+    static const char src[] =
+        "arch tiny {\n"
+        "    word 16 bit;\n"
+        "    nodes 1 x 1;\n"
+        "    dram corners, bandwidth 8 B/cycle, energy 200 pJ;\n"
+        "    gbuf 1 KiB per node, energy 6 pJ;\n"
+        "    pes 2 x 2 per node, systolic;\n"
+        "    bus 64 bit, energy 2 pJ;\n"
+        "    regf 4 B per pe, energy 1 pJ;\n"
+        "    hop energy 1 pJ;\n"
+        "    mac energy 1 pJ;\n"
+        "    static 0 pJ per cycle;\n"
+        "}\n"
+        "network one {\n"
+        "    input image [C=3, H=8, W=8];\n"
+        "    conv c1 <- image [K=4, H=8, W=8] window 3;\n"
+        "}\n";
+    struct kpl_program *prog = kpl_program_new();
+    assert_int_equal(
+        kpl_program_load_text(prog, "tiny.kapla", src, sizeof src - 1), 0);
+    kpl_program_resolve(prog);
+    assert_int_equal(prog->diags.nerrors, 0);
+
+    struct kpl_solve_opts opts = {.batch = 1};
+    struct kpl_scheme *scheme =
+        kpl_solve(kpl_program_network(prog, "one"),
+                  kpl_program_arch(prog, "tiny"), &opts, "s", prog->arena,
+                  &prog->diags);
+    assert_null(scheme);
+    assert_int_equal(prog->diags.nerrors, 1);
+    /* 2 words of REGF; one weight, one input and one output need 3. */
+    assert_non_null(strstr(prog->diags.head->message, "'c1'"));
+    assert_non_null(strstr(prog->diags.head->message, "3 words"));
+    assert_non_null(strstr(prog->diags.head->message, "holds 2"));
+    kpl_program_free(prog);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_solver_multinode_batch64_checks_clean),
+        cmocka_unit_test(test_solver_multinode_batch1_checks_clean),
+        cmocka_unit_test(test_solver_edge_batch64_checks_clean),
+        cmocka_unit_test(test_solver_edge_batch1_checks_clean),
+        cmocka_unit_test(test_solver_is_deterministic),
+        cmocka_unit_test(test_solver_prints_every_layer),
+        cmocka_unit_test(test_solver_reports_unmappable_layer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
