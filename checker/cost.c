@@ -417,6 +417,36 @@ static int update_loop_dim(const struct kpl_loop *u)
 }
 
 /*
+ * Extent of loop dim d in one tile of the level.  A window dim that no
+ * tensor has (pooling) spans what the ifm tile leaves for it beside the
+ * ofm tile: Xi - (Xo - 1) * stride.
+ */
+static int64_t loop_extent(const struct level_view *v, int d)
+{
+    const struct kpl_layer *l = v->layer;
+    int64_t ext = kpl_tile_extent(l, v->lm, v->parent[d], (enum kpl_dim)d);
+    unsigned all = 0;
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        all |= l->tensor_dims[t];
+    }
+    if ((d == KPL_DIM_R || d == KPL_DIM_S) && !(all & KPL_DIM_BIT(d))) {
+        int in = d == KPL_DIM_R ? KPL_DIM_XI : KPL_DIM_YI;
+        int out = d == KPL_DIM_R ? KPL_DIM_XO : KPL_DIM_YO;
+        int64_t stride = d == KPL_DIM_R ? l->stride_x : l->stride_y;
+        int64_t outs = kpl_tile_extent(l, v->lm, v->parent[out],
+                                       (enum kpl_dim)out);
+        int64_t room = v->lm->tile[KPL_TENSOR_IFM][in] - (outs - 1) * stride;
+        if (room >= 1 && room < ext) {
+            ext = room;
+        }
+    }
+    if (ext <= 0) {
+        ext = 1;
+    }
+    return ext < v->parent[d] ? ext : v->parent[d];
+}
+
+/*
  * MACs of the busiest PE: PE 0 of node 0, whose tiles are clipped least,
  * over every trip of both levels.  Each update counts along its first loop
  * dimension.
@@ -428,12 +458,8 @@ static double busiest_pe_ops(const struct level_view *g,
     for (int d = 0; d < KPL_LOOP_DIMS; d++) {
         struct walk outer;
         struct walk inner;
-        int64_t eg = kpl_tile_extent(g->layer, g->lm, g->parent[d],
-                                     (enum kpl_dim)d);
-        int64_t er = kpl_tile_extent(r->layer, r->lm, r->parent[d],
-                                     (enum kpl_dim)d);
-        walk_init(&outer, eg < g->parent[d] ? eg : g->parent[d]);
-        walk_init(&inner, er);
+        walk_init(&outer, loop_extent(g, d));
+        walk_init(&inner, loop_extent(r, d));
         outer.ninner = 1;
         outer.inner[0] = &inner;
         outer.inner_base[0] = 0;

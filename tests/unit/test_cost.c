@@ -545,6 +545,36 @@ static void test_cost_compute_busiest_pe(void **state)
     assert_true(c.bus_words == 11.0 + 11.0 + 1.0);
 }
 
+/*
+ * A 3 x 3 pool, Xo=2, Yo=1, stride 1 (Xi=4, Yi=3), spread over 3 PEs that
+ * each hold one input row: no tensor has S, so a PE's window is what its
+ * ifm tile leaves, one row.
+ */
+static void test_cost_pool_window_split_over_pes(void **state)
+{
+    (void)state;
+    struct fixture f;
+    struct kpl_layer_cost c;
+    fixture_init(&f, 1);
+    int i = add_layer(&f, KPL_LAYER_POOL, 1, 1, 2, 1, 3, 3, 1);
+    const struct kpl_layer *l = &f.layers[i];
+    tile_whole(level(&f, i, KPL_LEVEL_GBUF), l, 1);
+    struct kpl_level_map *r = level(&f, i, KPL_LEVEL_REGF);
+    tile(r, l, KPL_TENSOR_IFM, EXT(1, 0, 1, 0, 0, 0, 0, 3, 1));
+    tile(r, l, KPL_TENSOR_OFM, EXT(1, 0, 1, 1, 1, 0, 0, 0, 0));
+    stack(r, 3, KPL_DIM_YI, 1, -1, 0);
+    update(r, KPL_DIM_XI, 1, KPL_DIM_XO, 1);
+    cost_alone(&f, i, &c);
+
+    /* 2 outputs x 9 taps = 18 ops; each PE does 3 taps per output. */
+    assert_true(c.ops == 18.0);
+    assert_true(c.compute_cycles == 6.0);
+    /* Pool has no weights: REGF = ifm ops + 2 x ofm ops. */
+    assert_true(c.regf_words == 3.0 * 18.0);
+    /* Bus: ifm 3 rows x (3 + 1) columns; ofm 2 written once. */
+    assert_true(c.bus_words == 12.0 + 2.0);
+}
+
 /* ---- contexts, segments, rendering ---- */
 
 /*
@@ -939,6 +969,7 @@ int main(void)
         cmocka_unit_test(test_cost_static_is_cycles_times_power),
         cmocka_unit_test(test_cost_dram_and_bus_time),
         cmocka_unit_test(test_cost_compute_busiest_pe),
+        cmocka_unit_test(test_cost_pool_window_split_over_pes),
         cmocka_unit_test(test_cost_context_from_segments),
         cmocka_unit_test(test_cost_forwarding_replaces_dram),
         cmocka_unit_test(test_cost_segment_time),
