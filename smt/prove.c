@@ -168,7 +168,7 @@ Z3_lbool kpl_prover_decide(struct kpl_prover *pv, Z3_ast formula,
         snprintf(pv->reason, sizeof pv->reason, "timeout");
         return Z3_L_UNDEF;
     }
-    Z3_solver solver = kpl_smt_solver_new(smt, left, pv->opts.rlimit);
+    Z3_solver solver = kpl_smt_solver_new(smt, pv->opts.rlimit);
     if (solver == NULL) {
         return Z3_L_UNDEF;
     }
@@ -251,9 +251,7 @@ void kpl_prover_core(struct kpl_prover *pv, struct kpl_obligation *ob,
     if (lits == NULL || keep == NULL || in_core == NULL || trial == NULL) {
         return;
     }
-    unsigned left = remaining_ms(pv);
-    Z3_solver solver = kpl_smt_solver_new(smt, left > 0 ? left : 1,
-                                          pv->opts.rlimit);
+    Z3_solver solver = kpl_smt_solver_new(smt, pv->opts.rlimit);
     if (solver == NULL) {
         return;
     }
@@ -943,7 +941,7 @@ int kpl_prove_scheme(const struct kpl_scheme *scheme,
         pv.opts.timeout_ms = 10000;
     }
 
-    bool ok = kpl_smt_open(&pv.smt) &&
+    bool ok = kpl_smt_open(&pv.smt, pv.opts.timeout_ms) &&
               kpl_enc_init(&pv.enc, &pv.smt, arena, scheme, false);
     if (ok) {
         prove_segments(&pv);

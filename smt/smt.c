@@ -35,7 +35,7 @@ bool kpl_smt_ok(struct kpl_smt *smt)
     return false;
 }
 
-bool kpl_smt_open(struct kpl_smt *smt)
+bool kpl_smt_open(struct kpl_smt *smt, unsigned timeout_ms)
 {
     memset(smt, 0, sizeof *smt);
     Z3_config cfg = Z3_mk_config();
@@ -45,6 +45,12 @@ bool kpl_smt_open(struct kpl_smt *smt)
         return false;
     }
     Z3_set_param_value(cfg, "model", "true");
+    if (timeout_ms > 0) {
+        /* Set per context: a per-solver timeout costs milliseconds. */
+        char text[32];
+        snprintf(text, sizeof text, "%u", timeout_ms);
+        Z3_set_param_value(cfg, "timeout", text);
+    }
     smt->ctx = Z3_mk_context_rc(cfg);
     Z3_del_config(cfg);
     if (smt->ctx == NULL) {
@@ -299,14 +305,16 @@ Z3_ast kpl_smt_forall(struct kpl_smt *smt, unsigned nbound,
     return kpl_smt_keep(smt, q);
 }
 
-Z3_solver kpl_smt_solver_new(struct kpl_smt *smt, unsigned timeout_ms,
-                             unsigned rlimit)
+Z3_solver kpl_smt_solver_new(struct kpl_smt *smt, unsigned rlimit)
 {
-    Z3_solver solver = Z3_mk_solver(smt->ctx);
+    Z3_solver solver = Z3_mk_simple_solver(smt->ctx);
     if (!kpl_smt_ok(smt)) {
         return NULL;
     }
     Z3_solver_inc_ref(smt->ctx, solver);
+    if (rlimit == 0) {
+        return solver;
+    }
 
     Z3_params params = Z3_mk_params(smt->ctx);
     if (!kpl_smt_ok(smt)) {
@@ -314,15 +322,8 @@ Z3_solver kpl_smt_solver_new(struct kpl_smt *smt, unsigned timeout_ms,
         return NULL;
     }
     Z3_params_inc_ref(smt->ctx, params);
-    if (timeout_ms > 0) {
-        Z3_params_set_uint(smt->ctx, params,
-                           Z3_mk_string_symbol(smt->ctx, "timeout"),
-                           timeout_ms);
-    }
-    if (rlimit > 0) {
-        Z3_params_set_uint(smt->ctx, params,
-                           Z3_mk_string_symbol(smt->ctx, "rlimit"), rlimit);
-    }
+    Z3_params_set_uint(smt->ctx, params,
+                       Z3_mk_string_symbol(smt->ctx, "rlimit"), rlimit);
     Z3_solver_set_params(smt->ctx, solver, params);
     bool ok = kpl_smt_ok(smt);
     Z3_params_dec_ref(smt->ctx, params);

@@ -33,8 +33,11 @@ struct kpl_smt {
     char error[256];
 };
 
-/* Makes the context; false (with error set) when Z3 or memory fails. */
-bool kpl_smt_open(struct kpl_smt *smt);
+/*
+ * Makes the context, every query of which stops after timeout_ms (0: no
+ * limit); false (with error set) when Z3 or memory fails.
+ */
+bool kpl_smt_open(struct kpl_smt *smt, unsigned timeout_ms);
 
 /* Drops every reference and deletes the context. */
 void kpl_smt_close(struct kpl_smt *smt);
@@ -79,9 +82,12 @@ Z3_ast kpl_smt_in_range(struct kpl_smt *smt, Z3_ast x, Z3_ast lo,
 Z3_ast kpl_smt_forall(struct kpl_smt *smt, unsigned nbound,
                       const Z3_ast *bound, Z3_ast body);
 
-/* A solver with the given timeout (ms, 0: none) and resource limit. */
-Z3_solver kpl_smt_solver_new(struct kpl_smt *smt, unsigned timeout_ms,
-                             unsigned rlimit);
+/*
+ * A plain SMT solver (no tactic front end: a query costs a tenth of a
+ * millisecond instead of several) with the context's timeout and the
+ * given resource limit (0: none).
+ */
+Z3_solver kpl_smt_solver_new(struct kpl_smt *smt, unsigned rlimit);
 void kpl_smt_solver_free(struct kpl_smt *smt, Z3_solver solver);
 void kpl_smt_assert(struct kpl_smt *smt, Z3_solver solver, Z3_ast a);
 
