@@ -61,7 +61,8 @@ void kpl_lex_error(struct kpl_parser *p, struct kpl_span span,
 void kpl_lex_bad_bytes(struct kpl_parser *p, struct kpl_span span,
                        const char *text, size_t len);
 
-char *kpl_lex_text(struct kpl_parser *p, const char *text, size_t len);
+const char *kpl_lex_text(struct kpl_parser *p, const char *text,
+                         size_t len);
 struct kpl_lex_number *kpl_lex_integer(struct kpl_parser *p,
                                        struct kpl_span span,
                                        const char *text, size_t len);
@@ -70,12 +71,13 @@ struct kpl_lex_number *kpl_lex_decimal(struct kpl_parser *p,
                                        const char *text, size_t len);
 
 /* A quoted string token: checks escapes and returns the unquoted text. */
-char *kpl_lex_string(struct kpl_parser *p, struct kpl_span span,
-                     const char *text, size_t len);
+const char *kpl_lex_string(struct kpl_parser *p, struct kpl_span span,
+                           const char *text, size_t len);
 
 
 /* The text of a unit word `A/B`. */
-char *kpl_lex_unit(struct kpl_parser *p, const char *num, const char *den);
+const char *kpl_lex_unit(struct kpl_parser *p, const char *num,
+                         const char *den);
 
 /* ---- parser helpers ---- */
 

@@ -150,7 +150,8 @@ _Noreturn void kpl_parse_abort(struct kpl_parser *p)
 
 /* ---- tokens ---- */
 
-char *kpl_lex_text(struct kpl_parser *p, const char *text, size_t len)
+const char *kpl_lex_text(struct kpl_parser *p, const char *text,
+                         size_t len)
 {
     char *copy = kpl_arena_strndup(p->arena, text, len);
 
@@ -162,7 +163,8 @@ char *kpl_lex_text(struct kpl_parser *p, const char *text, size_t len)
     return copy;
 }
 
-char *kpl_lex_unit(struct kpl_parser *p, const char *num, const char *den)
+const char *kpl_lex_unit(struct kpl_parser *p, const char *num,
+                         const char *den)
 {
     return kpl_arena_printf(p->arena, "%s/%s", num, den);
 }
@@ -215,8 +217,8 @@ struct kpl_lex_number *kpl_lex_decimal(struct kpl_parser *p,
 }
 
 /* text is the whole token, quotes included; only \" and \\ escape. */
-char *kpl_lex_string(struct kpl_parser *p, struct kpl_span span,
-                     const char *text, size_t len)
+const char *kpl_lex_string(struct kpl_parser *p, struct kpl_span span,
+                           const char *text, size_t len)
 {
     char *out = kpl_parse_node(p, len);
     size_t n = 0;

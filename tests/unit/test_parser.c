@@ -550,7 +550,8 @@ static void test_lexer_reports_non_ascii_character(void **state)
     (void)state;
 
     parse_text(&r, "network r\xc3\xa9s { }\n");
-    assert_string_equal(r.diags.head->message, "unexpected character '\xc3\xa9'");
+    assert_string_equal(r.diags.head->message,
+                        "unexpected character '\xc3\xa9'");
     assert_int_equal(r.diags.head->span.start, 9);
     assert_int_equal(r.diags.head->span.end, 11);
     done(&r);
