@@ -20,6 +20,7 @@ struct memo_entry {
     struct kpl_region region;
     bool ifm_on_chip;
     bool ofm_on_chip;
+    int64_t gbuf_words; /* left for the layer's tiles */
     struct intra_result result;
     /* The candidate kept: the cheapest that kpl_check_layer accepts. */
     bool valid;

@@ -109,7 +109,8 @@ const struct memo_entry *solve_layer(struct solve_memo *memo,
         if (same_shape(e->layer, ctx->layer) && same_region(&e->region,
                                                             region) &&
             e->ifm_on_chip == ctx->ifm_on_chip &&
-            e->ofm_on_chip == ctx->ofm_on_chip) {
+            e->ofm_on_chip == ctx->ofm_on_chip &&
+            e->gbuf_words == ctx->words[KPL_LEVEL_GBUF]) {
             return e;
         }
     }
@@ -121,6 +122,7 @@ const struct memo_entry *solve_layer(struct solve_memo *memo,
     e->region = *region;
     e->ifm_on_chip = ctx->ifm_on_chip;
     e->ofm_on_chip = ctx->ofm_on_chip;
+    e->gbuf_words = ctx->words[KPL_LEVEL_GBUF];
     intra_search(ctx, memo->opts->exhaustive, memo->deadline, &e->result);
     keep_best(memo, ctx, layer, region, e);
     e->next = memo->head;
