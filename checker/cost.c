@@ -164,7 +164,12 @@ static void level_view_init(struct level_view *v,
     }
 }
 
-/* The first dimension in `dims` that the loop moves, or -1. */
+/*
+ * The first dimension in `dims` that the loop moves, or -1.
+ * Limitation: a loop that moves two dimensions of one tensor is clipped
+ * along the first only; its positions are counted right, but the edge
+ * clipping along the second dimension is missed.
+ */
 static int loop_dim(const struct kpl_loop *loop, unsigned dims)
 {
     for (int i = 0; i < loop->nshift; i++) {
@@ -284,6 +289,8 @@ static void walk_add_stacks(struct walk *w, const struct level_view *v,
         sorted[i].step = step;
     }
 
+    /* Limitation: copies that overlap with gaps between them (neither
+     * contiguous nor disjoint) count as disjoint: a slight over-count. */
     bool contiguous = copies == COPIES_UNION;
     for (int i = 0; i < n; i++) {
         if (contiguous && sorted[i].step <= w->extent) {
@@ -565,6 +572,10 @@ static double forward_distance(const struct kpl_scheme *scheme, int layer,
 
 /* ---- the layer ---- */
 
+/*
+ * Limitation: the flags name the ifm and ofm tensors; a backward layer,
+ * whose forwarded tensor is another one, is not special-cased.
+ */
 static bool tensor_on_chip(const struct kpl_layer_ctx *ctx,
                            enum kpl_tensor t)
 {
@@ -621,6 +632,10 @@ static void tensor_flow(const struct level_view *g, const struct level_view *r,
     /*
      * REGF level, rerun at every GBUF position; a tensor that no REGF
      * update changes stays in the PEs across GBUF trips that keep it.
+     * Limitation: inside a clipped GBUF tile the REGF trip counts stay
+     * those of a full tile, so a re-fetch caused by a trip that lies
+     * wholly past the edge is still counted.  REGF `shared k` changes
+     * capacity only: rotation between PEs is free.
      */
     int fr = first_relevant(r, dims);
     double again = refetch(r, dims, fr) * idle_trips(g, dims);
@@ -763,7 +778,9 @@ void kpl_layer_context(const struct kpl_scheme *scheme, int layer,
         out->region = seg->regions[pos];
     }
 
-    /* On chip only when every producer (consumer) is in the segment. */
+    /* On chip only when every producer (consumer) is in the segment.
+     * Limitation: a layer with some producers outside the segment is
+     * charged DRAM for all of its input. */
     bool all_in = l->nprev > 0;
     for (int p = 0; p < l->nprev; p++) {
         if (l->prev[p].is_input || !in_segment(seg, l->prev[p].index)) {
