@@ -84,8 +84,12 @@ static void chain_ctx(const struct kpl_scheme *scheme, int first, int last,
     chain_flags(scheme->net, first, last, l, &ctx->ifm_on_chip,
                 &ctx->ofm_on_chip);
     if (first != last) {
-        ctx->words[KPL_LEVEL_GBUF] -=
-            chain_reserve(scheme, first, last, ctx->nodes);
+        /* What is left, rounded down to sixteenths of the buffer so that
+         * chains with similar needs share their searches. */
+        int64_t gbuf = ctx->words[KPL_LEVEL_GBUF];
+        int64_t left = gbuf - chain_reserve(scheme, first, last, ctx->nodes);
+        int64_t grain = gbuf / 16 > 0 ? gbuf / 16 : 1;
+        ctx->words[KPL_LEVEL_GBUF] = left / grain * grain;
     }
 }
 

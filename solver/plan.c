@@ -85,6 +85,11 @@ void plan_ctx_init(struct plan_ctx *ctx, const struct kpl_layer *layer,
     ctx->words[KPL_LEVEL_REGF] = kpl_arch_words(arch, KPL_LEVEL_REGF);
     ctx->words[KPL_LEVEL_GBUF] = kpl_arch_words(arch, KPL_LEVEL_GBUF);
     ctx->pes = kpl_mul_sat(arch->pe_rows, arch->pe_cols);
+    ctx->ops = (double)kpl_layer_ops(layer, batch);
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        ctx->tensor_size[t] = (double)kpl_layer_tensor_words(
+            layer, batch, (enum kpl_tensor)t);
+    }
 }
 
 bool plan_dim_free(const struct plan_ctx *ctx, int d)
@@ -128,7 +133,7 @@ static int64_t tensor_words(const struct plan_ctx *ctx,
     int64_t words = 1;
     for (int d = 0; d < KPL_DIM_COUNT; d++) {
         if (dims & KPL_DIM_BIT(d)) {
-            words = kpl_mul_sat(words, tensor_extent(ctx, tile, d));
+            words *= tensor_extent(ctx, tile, d);
         }
     }
     return words;
@@ -257,6 +262,28 @@ static double new_fraction(const struct plan_ctx *ctx,
     return shift >= extent ? 1 : (double)shift / (double)extent;
 }
 
+/* Trips and update dims of both levels, computed once per estimate. */
+struct loops {
+    int64_t trips[KPL_LEVEL_COUNT][PLAN_DIMS];
+    int dims[KPL_LEVEL_COUNT][PLAN_DIMS];
+    int n[KPL_LEVEL_COUNT];
+    double iters[KPL_LEVEL_COUNT];
+};
+
+static void loops_init(const struct plan_ctx *ctx, const struct plan *p,
+                       struct loops *lp)
+{
+    for (int lv = 0; lv < KPL_LEVEL_COUNT; lv++) {
+        lp->iters[lv] = 1;
+        for (int d = 0; d < PLAN_DIMS; d++) {
+            lp->trips[lv][d] = plan_trips(p, (enum kpl_level)lv, d, ctx);
+            lp->iters[lv] *= (double)lp->trips[lv][d];
+        }
+        lp->n[lv] = plan_update_dims(ctx, p, (enum kpl_level)lv,
+                                     lp->dims[lv]);
+    }
+}
+
 /* Per-copy traffic of tensor t into a level, per run of the level. */
 struct flow {
     double unit;    /* distinct words the updates bring in */
@@ -265,18 +292,17 @@ struct flow {
 };
 
 static void level_flow(const struct plan_ctx *ctx, const struct plan *p,
-                       enum kpl_level lv, int t, struct flow *out)
+                       const struct loops *lp, enum kpl_level lv, int t,
+                       struct flow *out)
 {
-    int dims[PLAN_DIMS];
-    int n = plan_update_dims(ctx, p, lv, dims);
     const struct plan_level *l = &p->lv[lv];
 
     out->unit = (double)tensor_words(ctx, l->tile, t);
     out->refetch = 1;
     out->touched = false;
-    for (int i = 0; i < n; i++) {
-        int d = dims[i];
-        double trips = (double)plan_trips(p, lv, d, ctx);
+    for (int i = 0; i < lp->n[lv]; i++) {
+        int d = lp->dims[lv][i];
+        double trips = (double)lp->trips[lv][d];
         if (ctx->rel[t] & KPL_DIM_BIT(d)) {
             if (!out->touched) {
                 out->unit *= 1 + (trips - 1) * new_fraction(ctx, l, t, d);
@@ -291,14 +317,14 @@ static void level_flow(const struct plan_ctx *ctx, const struct plan *p,
 }
 
 static double relevant_product(const struct plan_ctx *ctx,
-                               const struct plan *p, enum kpl_level lv,
-                               int t, bool stacks)
+                               const struct plan *p, const struct loops *lp,
+                               enum kpl_level lv, int t, bool stacks)
 {
     double product = 1;
     for (int d = 0; d < PLAN_DIMS; d++) {
         if (ctx->rel[t] & KPL_DIM_BIT(d)) {
             product *= stacks ? (double)p->lv[lv].stack[d]
-                              : (double)plan_trips(p, lv, d, ctx);
+                              : (double)lp->trips[lv][d];
         }
     }
     return product;
@@ -309,18 +335,16 @@ struct traffic {
 };
 
 static void tensor_traffic(const struct plan_ctx *ctx, const struct plan *p,
-                           int t, struct traffic *acc)
+                           const struct loops *lp, int t,
+                           struct traffic *acc)
 {
-    const struct kpl_layer *layer = ctx->layer;
     struct flow g, r;
-    level_flow(ctx, p, KPL_LEVEL_GBUF, t, &g);
-    level_flow(ctx, p, KPL_LEVEL_REGF, t, &r);
+    level_flow(ctx, p, lp, KPL_LEVEL_GBUF, t, &g);
+    level_flow(ctx, p, lp, KPL_LEVEL_REGF, t, &r);
 
-    bool out = (int)layer->out == t;
-    double size = (double)kpl_layer_tensor_words(layer, ctx->batch,
-                                                 (enum kpl_tensor)t);
+    bool out = (int)ctx->layer->out == t;
+    double size = ctx->tensor_size[t];
     double nodes = (double)level_copies(&p->lv[KPL_LEVEL_GBUF]);
-    double ops = (double)kpl_layer_ops(layer, ctx->batch);
 
     /* DRAM (or a pipelined neighbour) to GBUF. */
     double visits = g.unit * g.refetch * nodes;
@@ -335,17 +359,13 @@ static void tensor_traffic(const struct plan_ctx *ctx, const struct plan *p,
     }
 
     /* GBUF to the PE array. */
-    double iters = 1;
-    for (int d = 0; d < PLAN_DIMS; d++) {
-        iters *= (double)plan_trips(p, KPL_LEVEL_GBUF, d, ctx);
-    }
-    double reloads = r.touched ? iters
-                               : relevant_product(ctx, p, KPL_LEVEL_GBUF, t,
-                                                  false) * g.refetch;
-    double distinct = relevant_product(ctx, p, KPL_LEVEL_REGF, t, true);
+    double reloads = r.touched ? lp->iters[KPL_LEVEL_GBUF]
+                               : relevant_product(ctx, p, lp, KPL_LEVEL_GBUF,
+                                                  t, false) * g.refetch;
+    double distinct = relevant_product(ctx, p, lp, KPL_LEVEL_REGF, t, true);
     visits = r.unit * r.refetch * distinct * reloads * nodes;
     acc->bus += out ? 2 * visits - (visits < size ? visits : size) : visits;
-    acc->regf += out ? 2 * ops : ops;
+    acc->regf += out ? 2 * ctx->ops : ctx->ops;
 }
 
 void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
@@ -353,19 +373,19 @@ void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
 {
     const struct kpl_arch *arch = ctx->arch;
     struct traffic tr = {0};
+    struct loops lp;
+    loops_init(ctx, p, &lp);
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
         if (ctx->layer->tensor_dims[t] != 0) {
-            tensor_traffic(ctx, p, t, &tr);
+            tensor_traffic(ctx, p, &lp, t, &tr);
         }
     }
 
-    double ops = (double)kpl_layer_ops(ctx->layer, ctx->batch);
+    double ops = ctx->ops;
     double nodes = (double)level_copies(&p->lv[KPL_LEVEL_GBUF]);
-    double compute = 1;
+    double compute = lp.iters[KPL_LEVEL_REGF] * lp.iters[KPL_LEVEL_GBUF];
     for (int d = 0; d < PLAN_DIMS; d++) {
-        compute *= (double)p->lv[KPL_LEVEL_REGF].tile[d] *
-                   (double)plan_trips(p, KPL_LEVEL_REGF, d, ctx) *
-                   (double)plan_trips(p, KPL_LEVEL_GBUF, d, ctx);
+        compute *= (double)p->lv[KPL_LEVEL_REGF].tile[d];
     }
     double word_bytes = (double)arch->word_bits / 8.0;
     double dram_cycles = arch->dram_bw > 0

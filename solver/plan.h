@@ -52,6 +52,8 @@ struct plan_ctx {
     int64_t pes;
     bool ifm_on_chip;
     bool ofm_on_chip;
+    double ops;                          /* kpl_layer_ops, cached */
+    double tensor_size[KPL_TENSOR_COUNT]; /* whole-layer words, cached */
 };
 
 struct plan_est {
