@@ -946,7 +946,7 @@ static void render_layers(const struct kpl_scheme *scheme,
                           const struct kpl_scheme_cost *cost,
                           struct kpl_buf *out)
 {
-    kpl_buf_printf(out, "%-16s %14s %12s %12s %12s %12s %12s\n", "layer",
+    kpl_buf_printf(out, "%-12s %11s %10s %9s %9s %9s %9s\n", "layer",
                    "energy", "cycles", "dram", "gbuf", "bus", "regf");
     for (int i = 0; i < cost->nlayer; i++) {
         const struct kpl_layer_cost *c = &cost->layers[i];
@@ -955,7 +955,7 @@ static void render_layers(const struct kpl_scheme *scheme,
             continue;
         }
         format_energy(kpl_energy_total(&c->energy), text, sizeof text);
-        kpl_buf_printf(out, "%-16s %14s %12.0f %12.4g %12.4g %12.4g %12.4g\n",
+        kpl_buf_printf(out, "%-12s %11s %10.0f %9.3g %9.3g %9.3g %9.3g\n",
                        scheme->net->layers[i].name, text, c->cycles,
                        c->dram_words, c->gbuf_words, c->bus_words,
                        c->regf_words);
