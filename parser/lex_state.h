@@ -36,7 +36,13 @@ struct kpl_parser {
     bool token_bad;    /* a lexical error since the last token returned */
     bool previous_bad; /* ... and before the one returned before that */
     int nesting;      /* brackets open now */
-    int minus_run;    /* '-' tokens in a row: unary minus nests too */
+    int last_token;   /* the token returned before */
+    /*
+     * Unary minus signs whose operand has not started, per bracket level
+     * and in all: each holds a parser stack entry until then.
+     */
+    int unary[KPL_PARSE_MAX_NESTING + 2];
+    int unary_total;
     int nerrors;      /* lexical and syntax errors reported */
     bool stop;        /* give up: the scanner returns end of file */
     bool out_of_memory;

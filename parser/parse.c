@@ -4,10 +4,10 @@
  *
  * kpl_parse runs the reentrant flex scanner under the pure bison parser.
  * kpl_yylex sits between them: it stamps end-of-file with the end of the
- * last token, counts open brackets and runs of '-' so that no input can
- * nest deeper than KPL_PARSE_MAX_NESTING (the parser stack and every later
- * recursive walk stay bounded), and turns the scanner off once the parse
- * has given up.  Expressions carry their depth beside the AST node for the
+ * last token, counts open brackets and pending unary '-' so that no input
+ * can nest deeper than KPL_PARSE_MAX_NESTING (the parser stack and every
+ * later recursive walk stay bounded), and turns the scanner off once the
+ * parse has given up.  Expressions carry their depth beside the AST node for the
  * same reason.
  */
 #include "parser/parse.h"
@@ -248,19 +248,45 @@ const char *kpl_lex_string(struct kpl_parser *p, struct kpl_span span,
 
 /* ---- the scanner as the parser sees it ---- */
 
-/* Bounds the nesting of brackets and of unary minus. */
+/* A token after which '-' is binary: the end of an operand. */
+static bool ends_operand(int token)
+{
+    return token == TOK_INT || token == TOK_IDENT || token == TOK_DECIMAL
+           || token == ')';
+}
+
+/* An operand starts (or a bracket group closes): its minus signs apply. */
+static void settle_unary(struct kpl_parser *p)
+{
+    p->unary_total -= p->unary[p->nesting];
+    p->unary[p->nesting] = 0;
+}
+
+/*
+ * Bounds what the parser stack can hold: open brackets, and unary minus
+ * signs still waiting for their operand (`- - (- - (` nests both ways).
+ */
 static bool nest(struct kpl_parser *p, int token, struct kpl_span span)
 {
-    p->minus_run = token == '-' ? p->minus_run + 1 : 0;
-    if (token == ')' || token == ']' || token == '}') {
+    int previous = p->last_token;
+
+    p->last_token = token;
+    if (token == '-' && !ends_operand(previous)) {
+        p->unary[p->nesting]++;
+        p->unary_total++;
+    } else if (token == TOK_INT || token == TOK_IDENT
+               || token == TOK_DECIMAL) {
+        settle_unary(p);
+    } else if (token == ')' || token == ']' || token == '}') {
+        settle_unary(p);
         p->nesting -= p->nesting > 0;
-        return true;
-    }
-    if (token == '(' || token == '[' || token == '{') {
+        settle_unary(p);
+    } else if (token == '(' || token == '[' || token == '{') {
         p->nesting++;
     }
+
     if (p->nesting <= KPL_PARSE_MAX_NESTING
-        && p->minus_run <= KPL_PARSE_MAX_NESTING) {
+        && p->unary_total <= KPL_PARSE_MAX_NESTING) {
         return true;
     }
     kpl_error(p->diags, "syntax", span, "input nested deeper than %d levels",

@@ -474,6 +474,48 @@ static void test_parser_caps_nesting(void **state)
     kpl_buf_free(&source);
 }
 
+/* 100 levels of `--(` hold 200 unary minus signs: fine; 100 of 200: not. */
+static void nest_minus(struct parsed *r, int levels, int signs)
+{
+    struct kpl_buf source;
+
+    kpl_buf_init(&source);
+    kpl_buf_puts(&source, "scheme s for n on a batch ");
+    for (int i = 0; i < levels; i++) {
+        for (int j = 0; j < signs; j++) {
+            kpl_buf_puts(&source, "-");
+        }
+        kpl_buf_puts(&source, "(");
+    }
+    kpl_buf_puts(&source, "1");
+    for (int i = 0; i < levels; i++) {
+        kpl_buf_puts(&source, ")");
+    }
+    kpl_buf_puts(&source, " { }");
+    parse_text(r, source.data);
+    kpl_buf_free(&source);
+}
+
+static void test_parser_caps_unary_minus(void **state)
+{
+    struct parsed r;
+    (void)state;
+
+    nest_minus(&r, 100, 2);
+    assert_int_equal(r.diags.count, 0);
+    const struct kpl_expr *e = r.file->items->scheme->batch;
+    assert_int_equal(e->kind, KPL_EXPR_NEG);
+    assert_int_equal(e->lhs->kind, KPL_EXPR_NEG);
+    assert_int_equal(e->lhs->lhs->lhs->kind, KPL_EXPR_NEG);
+    done(&r);
+
+    nest_minus(&r, 100, 200);
+    assert_int_equal(r.diags.nerrors, 1);
+    assert_string_equal(r.diags.head->message,
+                        "input nested deeper than 256 levels");
+    done(&r);
+}
+
 /* ---- lexical errors ---- */
 
 static void test_lexer_reports_bad_character(void **state)
@@ -675,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_parser_recovers_at_semicolon_and_brace),
         cmocka_unit_test(test_parser_stops_after_twenty_errors),
         cmocka_unit_test(test_parser_caps_nesting),
+        cmocka_unit_test(test_parser_caps_unary_minus),
         cmocka_unit_test(test_lexer_reports_bad_character),
         cmocka_unit_test(test_lexer_reports_binary_bytes_once),
         cmocka_unit_test(test_lexer_reports_unterminated_string),
