@@ -534,6 +534,137 @@ static void descent_search(const struct plan_ctx *ctx,
     }
 }
 
+/* ---- exhaustive enumeration ---- */
+
+struct exhaustive {
+    const struct plan_ctx *ctx;
+    struct intra_result *out;
+    double deadline;
+    bool stopped;
+    long evaluations;
+    int64_t sizes[KPL_LEVEL_COUNT][PLAN_DIMS][MAX_COUNTS];
+    int nsizes[KPL_LEVEL_COUNT][PLAN_DIMS];
+};
+
+static bool out_of_time(struct exhaustive *ex)
+{
+    if (!ex->stopped && ex->deadline > 0 && ex->evaluations % 4096 == 0) {
+        ex->stopped = (double)clock() > ex->deadline;
+    }
+    return ex->stopped;
+}
+
+/* Every order pair of a plan whose tiles are all chosen. */
+static void try_orders(struct exhaustive *ex, struct plan *p)
+{
+    for (int go = 0; go < PLAN_ORDERS && !out_of_time(ex); go++) {
+        for (int ro = 0; ro < PLAN_ORDERS; ro++) {
+            p->lv[KPL_LEVEL_GBUF].order = go;
+            p->lv[KPL_LEVEL_REGF].order = ro;
+            ex->evaluations++;
+            offer(ex->ctx, p, ex->out);
+        }
+    }
+}
+
+/*
+ * Tile sizes of level lv from dim d on, the REGF level first, then the
+ * GBUF level; a level's words only grow with its tiles, so a size that
+ * overflows the buffer ends the sizes of that dim.
+ */
+static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    if (out_of_time(ex)) {
+        return;
+    }
+    if (d == PLAN_DIMS) {
+        if (lv == KPL_LEVEL_REGF) {
+            walk_tiles(ex, p, KPL_LEVEL_GBUF, 0);
+        } else if (plan_valid(ctx, p)) {
+            try_orders(ex, p);
+        }
+        return;
+    }
+    if (ex->nsizes[lv][d] == 0) {
+        walk_tiles(ex, p, lv, d + 1);
+        return;
+    }
+    int64_t saved = p->lv[lv].tile[d];
+    for (int i = 0; i < ex->nsizes[lv][d]; i++) {
+        p->lv[lv].tile[d] = ex->sizes[lv][d][i];
+        if (lv == KPL_LEVEL_GBUF) {
+            const struct plan_level *r = &p->lv[KPL_LEVEL_REGF];
+            if (p->lv[lv].tile[d] < r->tile[d]) {
+                continue;
+            }
+        }
+        if (plan_words(ctx, p, (enum kpl_level)lv) > ctx->words[lv]) {
+            break;
+        }
+        walk_tiles(ex, p, lv, d + 1);
+    }
+    p->lv[lv].tile[d] = saved;
+}
+
+static void exhaustive_stacks(struct exhaustive *ex, struct plan *base)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    const int64_t *share = base->lv[KPL_LEVEL_GBUF].tile;
+    struct ranked stacks[64];
+    int nstacks = pe_stacks(ctx, base, stacks, 64);
+
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        ex->nsizes[KPL_LEVEL_GBUF][d] =
+            plan_dim_free(ctx, d)
+                ? 0
+                : copy_counts(share[d], share[d],
+                              ex->sizes[KPL_LEVEL_GBUF][d]);
+    }
+    for (int j = 0; j < nstacks && !out_of_time(ex); j++) {
+        struct plan p = stacks[j].plan;
+        for (int d = 0; d < PLAN_DIMS; d++) {
+            int64_t lim = ceil_div(share[d], p.lv[KPL_LEVEL_REGF].stack[d]);
+            ex->nsizes[KPL_LEVEL_REGF][d] =
+                plan_dim_free(ctx, d)
+                    ? 0
+                    : copy_counts(lim, lim, ex->sizes[KPL_LEVEL_REGF][d]);
+        }
+        walk_tiles(ex, &p, KPL_LEVEL_REGF, 0);
+    }
+}
+
+/*
+ * The exhaustive search: every node partition, the 64 best PE stacks of
+ * each, and every tile size of the candidate sets (powers of two, divisors,
+ * whole extents) at both levels with every order, after the descent so
+ * that it never ends worse than the descent.  Free dims keep the sizes the
+ * unit plan gives them (their sets are empty).
+ */
+static void exhaustive_search(const struct plan_ctx *ctx, double deadline,
+                              struct intra_result *out)
+{
+    struct exhaustive *ex = calloc(1, sizeof *ex);
+    struct ranked *parts = calloc(4096, sizeof *parts);
+    if (ex == NULL || parts == NULL) {
+        free(ex);
+        free(parts);
+        return;
+    }
+    ex->ctx = ctx;
+    ex->out = out;
+    ex->deadline = deadline;
+
+    int nparts = node_partitions(ctx, parts, 4096);
+    for (int i = 0; i < nparts && !out_of_time(ex); i++) {
+        struct plan base = parts[i].plan;
+        set_node_share(ctx, &base);
+        exhaustive_stacks(ex, &base);
+    }
+    free(parts);
+    free(ex);
+}
+
 /* ---- failure report ---- */
 
 static void explain_failure(const struct plan_ctx *ctx,
@@ -550,10 +681,11 @@ static void explain_failure(const struct plan_ctx *ctx,
 void intra_search(const struct plan_ctx *ctx, bool exhaustive,
                   double deadline, struct intra_result *out)
 {
-    (void)exhaustive;
-    (void)deadline;
     *out = (struct intra_result){0};
     descent_search(ctx, out);
+    if (exhaustive) {
+        exhaustive_search(ctx, deadline, out);
+    }
 
     /* The unit plan is the fallback that always checks when it fits. */
     struct plan p;

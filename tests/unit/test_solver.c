@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "checker/check.h"
 #include "checker/cost.h"
@@ -283,6 +284,101 @@ static void test_solver_reports_unmappable_layer(void **state)
     kpl_program_free(prog);
 }
 
+static const char small_src[] =
+    "arch small {\n"
+    "    word 16 bit;\n"
+    "    nodes 2 x 2;\n"
+    "    dram corners, bandwidth 16 B/cycle, energy 200 pJ;\n"
+    "    gbuf 2 KiB per node, energy 6 pJ;\n"
+    "    pes 4 x 4 per node, rowstationary;\n"
+    "    bus 64 bit, energy 2 pJ;\n"
+    "    regf 32 B per pe, energy 1 pJ;\n"
+    "    hop energy 1 pJ;\n"
+    "    mac energy 1 pJ;\n"
+    "    static 1 pJ per cycle;\n"
+    "}\n"
+    "network small_net {\n"
+    "    input image [C=8, H=12, W=12];\n"
+    "    conv c1 <- image [K=16, H=12, W=12] window 3;\n"
+    "    pool p1 <- c1 [H=6, W=6] window 2 stride 2;\n"
+    "    fc f1 <- p1 [K=10];\n"
+    "}\n";
+
+/* Solves the small network; returns its total energy, checked clean. */
+static double solve_small(struct kpl_solve_opts *opts, double *cycles)
+{
+    struct kpl_program *prog = kpl_program_new();
+    assert_int_equal(kpl_program_load_text(prog, "small.kapla", small_src,
+                                           sizeof small_src - 1),
+                     0);
+    kpl_program_resolve(prog);
+    assert_int_equal(prog->diags.nerrors, 0);
+    struct kpl_scheme *scheme =
+        kpl_solve(kpl_program_network(prog, "small_net"),
+                  kpl_program_arch(prog, "small"), opts, "s", prog->arena,
+                  &prog->diags);
+    assert_non_null(scheme);
+    assert_int_equal(kpl_check_scheme(scheme, &prog->diags), 0);
+    struct kpl_scheme_cost cost;
+    assert_int_equal(kpl_cost_scheme(scheme, prog->arena, &cost), 0);
+    double energy = cost.total_energy;
+    if (cycles != NULL) {
+        *cycles = cost.total_cycles;
+    }
+    kpl_program_free(prog);
+    return energy;
+}
+
+/* The descent lands within 10% of the exhaustive search of its space. */
+static void test_solver_descent_near_exhaustive(void **state)
+{
+    (void)state;
+    for (int64_t batch = 1; batch <= 4; batch *= 4) {
+        struct kpl_solve_opts descent = {.batch = batch, .depth = 1};
+        struct kpl_solve_opts oracle = {.batch = batch, .depth = 1,
+                                        .exhaustive = true};
+        double fast = solve_small(&descent, NULL);
+        double best = solve_small(&oracle, NULL);
+        print_message("batch %lld: descent %.6g pJ, exhaustive %.6g pJ\n",
+                      (long long)batch, fast, best);
+        assert_true(fast <= 1.10 * best);
+    }
+}
+
+/* An exhaustive search under a time limit stops with a valid scheme. */
+static void test_solver_time_limit_returns_best_so_far(void **state)
+{
+    (void)state;
+    struct fixture f;
+    load(&f, "alexnet", "edge");
+    struct kpl_solve_opts opts = {.batch = 1, .exhaustive = true,
+                                  .time_limit = 0.2};
+    clock_t start = clock();
+    struct kpl_scheme *scheme = kpl_solve(f.net, f.arch, &opts, "solved",
+                                          f.prog->arena, &f.prog->diags);
+    double seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
+    assert_non_null(scheme);
+    assert_int_equal(kpl_check_scheme(scheme, &f.prog->diags), 0);
+    /* The limit is checked between enumeration steps: generous margin. */
+    assert_true(seconds < 20.0);
+    kpl_program_free(f.prog);
+}
+
+/* Each goal wins on its own measure against the other goal. */
+static void test_solver_goals_trade_energy_for_delay(void **state)
+{
+    (void)state;
+    struct kpl_solve_opts energy_goal = {.batch = 4, .depth = 1,
+                                         .goal = KPL_GOAL_ENERGY};
+    struct kpl_solve_opts delay_goal = {.batch = 4, .depth = 1,
+                                        .goal = KPL_GOAL_DELAY};
+    double e_cycles = 0, d_cycles = 0;
+    double e_energy = solve_small(&energy_goal, &e_cycles);
+    double d_energy = solve_small(&delay_goal, &d_cycles);
+    assert_true(e_energy <= d_energy);
+    assert_true(d_cycles <= e_cycles);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +389,9 @@ int main(void)
         cmocka_unit_test(test_solver_is_deterministic),
         cmocka_unit_test(test_solver_prints_every_layer),
         cmocka_unit_test(test_solver_reports_unmappable_layer),
+        cmocka_unit_test(test_solver_descent_near_exhaustive),
+        cmocka_unit_test(test_solver_time_limit_returns_best_so_far),
+        cmocka_unit_test(test_solver_goals_trade_energy_for_delay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
