@@ -37,6 +37,7 @@ struct kpl_parser {
     bool previous_bad; /* ... and before the one returned before that */
     int nesting;      /* brackets open now */
     int last_token;   /* the token returned before */
+    uint32_t stmt_start; /* first token after the last ';', '{' or '}' */
     /*
      * Unary minus signs whose operand has not started, per bracket level
      * and in all: each holds a parser stack entry until then.

@@ -97,6 +97,58 @@ void kpl_lex_bad_bytes(struct kpl_parser *p, struct kpl_span span,
                   first);
 }
 
+/* End of the text on the line at offset, comments and blanks excluded. */
+static uint32_t end_of_code_line(const struct kpl_source *src,
+                                 uint32_t offset)
+{
+    uint32_t end = offset;
+    bool quoted = false;
+
+    for (uint32_t i = offset; i < src->len && src->text[i] != '\n'; i++) {
+        char c = src->text[i];
+        if (c == '#' && !quoted) {
+            break;
+        }
+        quoted = c == '"' ? !quoted : quoted;
+        if (c != ' ' && c != '\t' && c != '\r') {
+            end = i + 1;
+        }
+    }
+    return end;
+}
+
+/*
+ * A statement that runs on past its first line into an error often lacks
+ * the ';' at the end of that line: say so where it belongs.
+ */
+static void hint_semicolon(struct kpl_parser *p, struct kpl_diag *diag,
+                           struct kpl_span span,
+                           const char *const *expected, int count)
+{
+    size_t stmt_line = 0;
+    size_t error_line = 0;
+    size_t column = 0;
+    bool semicolon = false;
+
+    for (int i = 0; i < count; i++) {
+        semicolon = semicolon || strcmp(expected[i], "';'") == 0;
+    }
+    if (!semicolon || p->stmt_start >= span.start) {
+        return;
+    }
+    kpl_source_locate(p->arena, p->src, p->stmt_start, &stmt_line, &column);
+    kpl_source_locate(p->arena, p->src, span.start, &error_line, &column);
+    if (stmt_line == error_line) {
+        return;
+    }
+
+    struct kpl_span at = span;
+    at.start = end_of_code_line(p->src, p->stmt_start);
+    at.end = at.start;
+    kpl_diag_note(p->diags, diag, at, "';' may be missing at the end of "
+                  "line %zu", stmt_line);
+}
+
 void kpl_parse_syntax_error(struct kpl_parser *p, struct kpl_span span,
                             const char *category, const char *name,
                             const char *const *expected, int count)
@@ -128,8 +180,10 @@ void kpl_parse_syntax_error(struct kpl_parser *p, struct kpl_span span,
     if (count == 0 || want.failed) {
         kpl_error(p->diags, "syntax", span, "unexpected %s", saw);
     } else {
-        kpl_error(p->diags, "syntax", span, "expected %s, saw %s", want.data,
-                  saw);
+        struct kpl_diag *diag = kpl_error(p->diags, "syntax", span,
+                                          "expected %s, saw %s", want.data,
+                                          saw);
+        hint_semicolon(p, diag, span, expected, count);
     }
     kpl_buf_free(&want);
     count_error(p, span);
@@ -268,10 +322,7 @@ static void settle_unary(struct kpl_parser *p)
  */
 static bool nest(struct kpl_parser *p, int token, struct kpl_span span)
 {
-    int previous = p->last_token;
-
-    p->last_token = token;
-    if (token == '-' && !ends_operand(previous)) {
+    if (token == '-' && !ends_operand(p->last_token)) {
         p->unary[p->nesting]++;
         p->unary_total++;
     } else if (token == TOK_INT || token == TOK_IDENT
@@ -317,6 +368,11 @@ int kpl_yylex(KPL_YYSTYPE *lval, KPL_YYLTYPE *lloc, yyscan_t scanner)
         return token;
     }
     p->last_end = lloc->end;
+    if (p->last_token == ';' || p->last_token == '{'
+        || p->last_token == '}' || p->last_token == TOK_YYEOF) {
+        p->stmt_start = lloc->start;
+    }
+    p->last_token = token;
     return token;
 }
 

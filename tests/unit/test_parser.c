@@ -382,6 +382,35 @@ static void test_parser_reports_end_of_file_after_last_token(void **state)
         "                 ^\n");
 }
 
+static void test_parser_hints_missing_semicolon_at_line_end(void **state)
+{
+    (void)state;
+    expect_diagnostics(
+        "scheme s for n on m batch 1 {\n"
+        "    layer a {\n"
+        "        regf {\n"
+        "            tensor ifm (N=1)   # the tile\n"
+        "            tensor wgt (K=1);\n"
+        "        }\n"
+        "    }\n"
+        "}\n",
+        "t.kapla:5:13: error: expected 'shared' or ';', saw 'tensor' "
+        "[syntax]\n"
+        "              tensor wgt (K=1);\n"
+        "              ^~~~~~\n"
+        "t.kapla:4:29: note: ';' may be missing at the end of line 4\n"
+        "              tensor ifm (N=1)   # the tile\n"
+        "                              ^\n");
+
+    /* On one line there is no line end to blame. */
+    expect_diagnostics(
+        "network n { input i [C=1] conv c <- i; }\n",
+        "t.kapla:1:34: error: expected a name, 'x', an operator or ';', saw "
+        "'<-' [syntax]\n"
+        "  network n { input i [C=1] conv c <- i; }\n"
+        "                                   ^~\n");
+}
+
 static void test_parser_recovers_at_semicolon_and_brace(void **state)
 {
     struct parsed r;
@@ -714,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_parser_rejects_decimal_in_expression),
         cmocka_unit_test(test_parser_names_expected_tokens),
         cmocka_unit_test(test_parser_reports_end_of_file_after_last_token),
+        cmocka_unit_test(test_parser_hints_missing_semicolon_at_line_end),
         cmocka_unit_test(test_parser_recovers_at_semicolon_and_brace),
         cmocka_unit_test(test_parser_stops_after_twenty_errors),
         cmocka_unit_test(test_parser_caps_nesting),
