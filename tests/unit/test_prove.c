@@ -14,6 +14,8 @@
 #include <stdio.h>
 
 #include "ir_fixtures.h"
+#include "checker/check.h"
+#include "checker/enumerate.h"
 #include "smt/prove.h"
 
 struct world {
@@ -238,6 +240,393 @@ static void test_prove_pinned_window_fails_coverage(void **state)
     assert_true(names_wgt);
 }
 
+/* ---- random small schemes: checker, prover and enumerator agree ---- */
+
+struct rng {
+    uint64_t state;
+};
+
+static uint64_t rng_next(struct rng *r)
+{
+    /* xorshift64* */
+    r->state ^= r->state >> 12;
+    r->state ^= r->state << 25;
+    r->state ^= r->state >> 27;
+    return r->state * 0x2545F4914F6CDD1DULL;
+}
+
+/* Uniform in [lo, hi]. */
+static int64_t rng_in(struct rng *r, int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+static void add_shift(struct kpl_loop *loop, int dim, int64_t step)
+{
+    loop->shifts[loop->nshift].dim = (enum kpl_dim)dim;
+    loop->shifts[loop->nshift].step = step;
+    loop->nshift++;
+}
+
+/*
+ * Splits extent `parent` of dim d at one level: a tile, maybe a stack of
+ * 2 copies one tile apart, and an update over what the copies cover.
+ * `in` (Xi or Yi, or -1) moves along with d by `scale` per step.
+ */
+static int64_t plan_dim(struct rng *r, struct kpl_level_map *lm, int d,
+                        int64_t parent, int in, int64_t scale, int64_t *copies)
+{
+    int64_t tile = rng_in(r, 1, parent);
+    int64_t n = tile < parent && rng_in(r, 0, 2) == 0 ? 2 : 1;
+    if (*copies * n > 4) {
+        n = 1;
+    }
+    *copies *= n;
+    if (n > 1) {
+        struct kpl_loop *st = &lm->stacks[lm->nstack++];
+        memset(st, 0, sizeof *st);
+        st->count = n;
+        add_shift(st, d, tile);
+        if (in >= 0) {
+            add_shift(st, in, tile * scale);
+        }
+    }
+    if (n * tile < parent || rng_in(r, 0, 4) == 0) {
+        struct kpl_loop *up = &lm->updates[lm->nupdate++];
+        memset(up, 0, sizeof *up);
+        add_shift(up, d, n * tile);
+        if (in >= 0) {
+            add_shift(up, in, n * tile * scale);
+        }
+    }
+    return tile;
+}
+
+/* One level: tiles and loops for every dim, parent extents given. */
+static void plan_level(struct rng *r, const struct kpl_layer *l,
+                       struct kpl_level_map *lm, const int64_t *parent,
+                       int64_t *tile)
+{
+    int64_t copies = 1;
+    static const int order[KPL_LOOP_DIMS] = {
+        KPL_DIM_N, KPL_DIM_C, KPL_DIM_K, KPL_DIM_XO, KPL_DIM_R, KPL_DIM_YO,
+        KPL_DIM_S,
+    };
+    for (int i = 0; i < KPL_LOOP_DIMS; i++) {
+        int d = order[i];
+        int in = -1;
+        int64_t scale = 1;
+        if (d == KPL_DIM_XO || d == KPL_DIM_R) {
+            in = KPL_DIM_XI;
+            scale = d == KPL_DIM_XO ? l->stride_x : 1;
+        } else if (d == KPL_DIM_YO || d == KPL_DIM_S) {
+            in = KPL_DIM_YI;
+            scale = d == KPL_DIM_YO ? l->stride_y : 1;
+        }
+        tile[d] = plan_dim(r, lm, d, parent[d], in, scale, &copies);
+    }
+    tile[KPL_DIM_XI] = (tile[KPL_DIM_XO] - 1) * l->stride_x + tile[KPL_DIM_R];
+    tile[KPL_DIM_YI] = (tile[KPL_DIM_YO] - 1) * l->stride_y + tile[KPL_DIM_S];
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        lm->tile_given[t] = l->tensor_dims[t] != 0;
+        lm->share[t] = 1;
+        for (int d = 0; d < KPL_DIM_COUNT; d++) {
+            bool has = (l->tensor_dims[t] & KPL_DIM_BIT(d)) != 0;
+            lm->tile[t][d] = has ? tile[d] : 0;
+        }
+    }
+}
+
+enum mutation {
+    MUT_NONE,
+    MUT_EXTENT,     /* a tile extent off by one */
+    MUT_EDGE,       /* a stack copy or an update missing */
+    MUT_OVERLAP,    /* a stack shift one short of its tile */
+    MUT_STEP,       /* an update step one past what it should be */
+    MUT_REGION,     /* the region runs past the mesh */
+    MUT_WORD,       /* a buffer one word too small */
+    MUT_COUNT,
+};
+
+static const char *const mutation_names[MUT_COUNT] = {
+    "none", "extent", "edge", "overlap", "step", "region", "word",
+};
+
+static struct kpl_loop *pick_loop(struct rng *r, struct kpl_level_map *lm,
+                                  bool stack)
+{
+    int n = stack ? lm->nstack : lm->nupdate;
+    if (n == 0) {
+        return NULL;
+    }
+    int i = (int)rng_in(r, 0, n - 1);
+    return stack ? &lm->stacks[i] : &lm->updates[i];
+}
+
+static void mutate(struct rng *r, struct kpl_scheme *scheme, enum mutation m)
+{
+    const struct kpl_layer *l = &scheme->net->layers[0];
+    int level = (int)rng_in(r, 0, 1);
+    struct kpl_level_map *lm = &scheme->maps[0].level[level];
+    struct kpl_loop *loop = NULL;
+    switch (m) {
+    case MUT_EXTENT: {
+        int t = (int)rng_in(r, 0, KPL_TENSOR_COUNT - 1);
+        int d = (int)rng_in(r, 0, KPL_DIM_COUNT - 1);
+        if (l->tensor_dims[t] & KPL_DIM_BIT(d)) {
+            int64_t delta = rng_in(r, 0, 1) ? 1 : -1;
+            if (lm->tile[t][d] + delta >= 1) {
+                lm->tile[t][d] += delta;
+            }
+        }
+        break;
+    }
+    case MUT_EDGE:
+        loop = pick_loop(r, lm, true);
+        if (loop != NULL && rng_in(r, 0, 1)) {
+            loop->count--;
+        } else if (lm->nupdate > 0) {
+            lm->nupdate--;
+        }
+        break;
+    case MUT_OVERLAP:
+        loop = pick_loop(r, lm, true);
+        if (loop != NULL && loop->shifts[0].step > 1) {
+            loop->shifts[0].step--;
+        }
+        break;
+    case MUT_STEP:
+        loop = pick_loop(r, lm, false);
+        if (loop != NULL) {
+            loop->shifts[0].step++;
+        }
+        break;
+    case MUT_REGION:
+        scheme->segments[0].regions[0].col1 = scheme->arch->node_cols + 1;
+        break;
+    case MUT_WORD:
+    case MUT_NONE:
+    case MUT_COUNT:
+        break;
+    }
+}
+
+/* A random small layer and a mapping of it, maybe broken on purpose. */
+static struct kpl_scheme *random_scheme(struct kpl_arena *arena,
+                                        struct rng *r, enum mutation m)
+{
+    static const enum kpl_layer_kind kinds[] = {
+        KPL_LAYER_CONV, KPL_LAYER_CONV, KPL_LAYER_CONV, KPL_LAYER_DWCONV,
+        KPL_LAYER_POOL, KPL_LAYER_FC,
+    };
+    enum kpl_layer_kind kind = kinds[rng_in(r, 0, 5)];
+    int64_t k = rng_in(r, 1, 4);
+    int64_t c = kind == KPL_LAYER_CONV || kind == KPL_LAYER_FC
+                    ? rng_in(r, 1, 3) : 1;
+    int64_t xo = kind == KPL_LAYER_FC ? 1 : rng_in(r, 1, 5);
+    int64_t yo = kind == KPL_LAYER_FC ? 1 : rng_in(r, 1, 3);
+    int64_t win = rng_in(r, 1, 3);
+    int64_t stride = rng_in(r, 1, 2);
+    struct kpl_layer proto;
+    fx_layer(&proto, "rnd", kind, c, k, xo, yo, win, win, stride, 0);
+
+    struct kpl_arch *arch = fx_arch(arena, 2, 2, 4, 4, 1 << 20, 1 << 20);
+    struct kpl_scheme *scheme = fx_scheme_one(
+        arena, arch, &proto, rng_in(r, 1, 3), fx_region(0, 2, 0, 2));
+    const struct kpl_layer *l = &scheme->net->layers[0];
+
+    int64_t whole[KPL_DIM_COUNT];
+    int64_t gtile[KPL_DIM_COUNT];
+    int64_t rtile[KPL_DIM_COUNT];
+    for (int d = 0; d < KPL_DIM_COUNT; d++) {
+        whole[d] = kpl_layer_extent(l, scheme->batch, (enum kpl_dim)d);
+    }
+    plan_level(r, l, fx_level(scheme, 0, KPL_LEVEL_GBUF), whole, gtile);
+    plan_level(r, l, fx_level(scheme, 0, KPL_LEVEL_REGF), gtile, rtile);
+    mutate(r, scheme, m);
+    fx_finish(scheme);
+
+    /* Buffers that fit exactly, or one word short. */
+    int64_t need[KPL_LEVEL_COUNT];
+    for (int lv = 0; lv < KPL_LEVEL_COUNT; lv++) {
+        need[lv] = kpl_level_words(l, &scheme->maps[0].level[lv]);
+        if (rng_in(r, 0, 1)) {
+            need[lv] += rng_in(r, 0, 8);
+        }
+    }
+    if (m == MUT_WORD) {
+        need[rng_in(r, 0, 1)] -= 1;
+    }
+    arch->regf_bytes = need[KPL_LEVEL_REGF] * 2;
+    arch->gbuf_bytes = need[KPL_LEVEL_GBUF] * 2;
+    return scheme;
+}
+
+static void print_level(const struct kpl_layer *l,
+                        const struct kpl_level_map *lm, int level)
+{
+    printf("  %s {\n", kpl_level_names[level]);
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        if (l->tensor_dims[t] == 0) {
+            continue;
+        }
+        printf("    tensor %s (", kpl_tensor_names[t]);
+        for (int d = 0, k = 0; d < KPL_DIM_COUNT; d++) {
+            if (l->tensor_dims[t] & KPL_DIM_BIT(d)) {
+                printf("%s%s=%lld", k++ ? ", " : "", kpl_dim_names[d],
+                       (long long)lm->tile[t][d]);
+            }
+        }
+        printf(");\n");
+    }
+    for (int i = 0; i < lm->nstack + lm->nupdate; i++) {
+        bool is_stack = i < lm->nstack;
+        const struct kpl_loop *loop = is_stack ? &lm->stacks[i]
+                                               : &lm->updates[i - lm->nstack];
+        printf("    %s (", is_stack ? "stack" : "update");
+        for (int k = 0; k < loop->nshift; k++) {
+            printf("%s%s+=%lld", k ? ", " : "",
+                   kpl_dim_names[loop->shifts[k].dim],
+                   (long long)loop->shifts[k].step);
+        }
+        printf(")%s%lld;\n", is_stack ? " x " : "  # trips ",
+               (long long)loop->count);
+    }
+    printf("  }\n");
+}
+
+static void print_case(int index, enum mutation m,
+                       const struct kpl_scheme *scheme)
+{
+    const struct kpl_layer *l = &scheme->net->layers[0];
+    const struct kpl_region *rg = &scheme->segments[0].regions[0];
+    printf("case %d (mutation %s): %s C=%lld K=%lld Xo=%lld Yo=%lld "
+           "R=%lld S=%lld stride %lld batch %lld, regf %lld B, gbuf %lld B, "
+           "region [%lld:%lld, %lld:%lld]\n",
+           index, mutation_names[m], kpl_layer_kind_name(l->kind),
+           (long long)l->c, (long long)l->k, (long long)l->xo,
+           (long long)l->yo, (long long)l->r, (long long)l->s,
+           (long long)l->stride_x, (long long)scheme->batch,
+           (long long)scheme->arch->regf_bytes,
+           (long long)scheme->arch->gbuf_bytes, (long long)rg->row0,
+           (long long)rg->row1, (long long)rg->col0, (long long)rg->col1);
+    for (int lv = KPL_LEVEL_GBUF; lv >= KPL_LEVEL_REGF; lv--) {
+        print_level(l, &scheme->maps[0].level[lv], lv);
+    }
+}
+
+enum { R_CAPACITY, R_FANOUT, R_COVERAGE, R_CONTAINMENT, R_OTHER, R_COUNT };
+
+static int rule_slot(const char *rule)
+{
+    static const char *const names[] = {"capacity", "fan-out", "coverage",
+                                        "containment"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(rule, names[i]) == 0) {
+            return i;
+        }
+    }
+    return R_OTHER;
+}
+
+static void rules_of(const struct kpl_diags *diags, bool *out)
+{
+    memset(out, 0, sizeof(bool) * R_COUNT);
+    for (const struct kpl_diag *d = diags->head; d != NULL; d = d->next) {
+        if (d->severity == KPL_SEV_ERROR ||
+            strcmp(d->rule, "prove-unknown") == 0) {
+            out[strcmp(d->rule, "prove-unknown") == 0 ? R_OTHER
+                                                      : rule_slot(d->rule)] =
+                true;
+        }
+    }
+}
+
+/* Runs the three referees on one case; returns true when they agree. */
+static bool agree(int index, enum mutation m, struct kpl_scheme *scheme,
+                  int *broken)
+{
+    struct kpl_arena *arena = kpl_arena_new();
+    struct kpl_diags checked;
+    struct kpl_diags proved;
+    kpl_diags_init(&checked, arena);
+    kpl_diags_init(&proved, arena);
+    kpl_check_scheme(scheme, &checked);
+
+    struct kpl_prove_opts opts;
+    struct kpl_proof proof;
+    kpl_prove_opts_init(&opts);
+    opts.no_cores = true;
+    kpl_prove_scheme(scheme, &opts, arena, &proved, &proof);
+
+    bool by_check[R_COUNT];
+    bool by_prove[R_COUNT];
+    rules_of(&checked, by_check);
+    rules_of(&proved, by_prove);
+    bool same = memcmp(by_check, by_prove, sizeof by_check) == 0;
+
+    struct kpl_enum_result er;
+    bool enumerated = kpl_enumerate_layer(scheme, 0, &er) == 0;
+    bool enum_cover = !enumerated || (er.level[0].covered &&
+                                      er.level[1].covered);
+    if (enumerated && !by_check[R_CONTAINMENT]) {
+        same = same && enum_cover == !by_check[R_COVERAGE];
+        bool over = false;
+        for (int lv = 0; lv < KPL_LEVEL_COUNT; lv++) {
+            over = over || er.level[lv].max_words >
+                               kpl_arch_words(scheme->arch,
+                                              (enum kpl_level)lv);
+        }
+        same = same && over == by_check[R_CAPACITY];
+    }
+    *broken += by_check[R_CAPACITY] || by_check[R_FANOUT] ||
+               by_check[R_COVERAGE] || by_check[R_CONTAINMENT];
+
+    if (!same) {
+        print_case(index, m, scheme);
+        printf("checker:  cap %d fan %d cov %d cont %d other %d\n",
+               by_check[0], by_check[1], by_check[2], by_check[3],
+               by_check[4]);
+        printf("prover:   cap %d fan %d cov %d cont %d other %d\n",
+               by_prove[0], by_prove[1], by_prove[2], by_prove[3],
+               by_prove[4]);
+        printf("enumerator: %s, covered %d\n",
+               enumerated ? "ran" : "refused", enum_cover);
+        char *text = fx_render(&checked);
+        printf("--- checker\n%s", text);
+        free(text);
+        text = fx_render(&proved);
+        printf("--- prover\n%s", text);
+        free(text);
+    }
+    kpl_arena_free(arena);
+    return same;
+}
+
+static void test_prove_agrees_with_checker_and_enumerator(void **state)
+{
+    (void)state;
+    struct rng r = {0x9E3779B97F4A7C15ULL};
+    int cases = 1200;
+    int disagree = 0;
+    int broken = 0;
+    for (int i = 0; i < cases; i++) {
+        struct kpl_arena *arena = kpl_arena_new();
+        enum mutation m = (enum mutation)(i % 2 == 0
+                                              ? MUT_NONE
+                                              : rng_in(&r, 1, MUT_COUNT - 1));
+        struct kpl_scheme *scheme = random_scheme(arena, &r, m);
+        disagree += !agree(i, m, scheme, &broken);
+        kpl_arena_free(arena);
+    }
+    printf("%d cases, %d invalid, %d disagreements\n", cases, broken,
+           disagree);
+    /* The generator must exercise both outcomes. */
+    assert_true(broken > cases / 5);
+    assert_true(broken < cases - cases / 5);
+    assert_int_equal(disagree, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +642,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_prove_pinned_window_fails_coverage, setup, teardown),
+        cmocka_unit_test(test_prove_agrees_with_checker_and_enumerator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
