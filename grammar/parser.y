@@ -43,8 +43,6 @@ int kpl_yylex(KPL_YYSTYPE *lval, KPL_YYLTYPE *lloc, yyscan_t scanner);
 }
 
 %code {
-#include <string.h>
-
 /* A node's span runs from its first to its last symbol. */
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                                       \
     do {                                                                  \

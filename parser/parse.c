@@ -12,7 +12,6 @@
  */
 #include "parser/parse.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
