@@ -1,7 +1,611 @@
-/* Placeholder driver. */
+/*
+ * kaplac: the command-line driver.
+ *
+ * It parses the command line, runs one job over the library (lint, prove or
+ * solve) and decides where text goes: diagnostics to stderr, results
+ * (summaries, schemes, JSON, SARIF) to stdout or -o FILE.  Exit codes:
+ * 0 clean, 1 errors found, 2 usage or I/O, 3 internal failure.
+ */
+#include <errno.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kaplac/kaplac.h"
+
+enum exit_code {
+    EXIT_CLEAN = 0,
+    EXIT_FOUND = 1,
+    EXIT_USAGE = 2,
+    EXIT_INTERNAL = 3,
+};
+
+enum job { JOB_LINT, JOB_PROVE, JOB_SOLVE };
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SARIF };
+
+struct options {
+    enum job job;
+    enum format format;
+    const char *output;
+    const char *network;
+    const char *arch;
+    int64_t batch;
+    bool training;
+    bool per_layer;
+    bool werror;
+    bool quiet;
+    unsigned prove_timeout_ms;
+    struct kpl_solve_opts solve;
+    int nfile;
+    char **files;
+};
+
+static const char usage_text[] =
+    "usage: kaplac [OPTION]... FILE...\n"
+    "       kaplac --solve [--network NAME] [--arch NAME] [OPTION]... "
+    "[FILE]...\n"
+    "       kaplac --prove [OPTION]... FILE...\n"
+    "\n"
+    "Checks, proves or synthesizes dataflow schemes of multi-node\n"
+    "neural-network accelerators.\n"
+    "\n"
+    "Jobs (lint is the default):\n"
+    "  (none)              check every scheme in FILE...: diagnostics on\n"
+    "                      stderr, estimated energy and time on stdout\n"
+    "  --prove             prove capacity, fan-out, coverage and\n"
+    "                      containment of every scheme with Z3\n"
+    "  --solve             synthesize a scheme for --network on --arch\n"
+    "\n"
+    "Solve options:\n"
+    "  --network NAME      network to map (default alexnet); bundled or\n"
+    "                      defined in FILE...\n"
+    "  --arch NAME         hardware (default multinode); bundled or in\n"
+    "                      FILE...\n"
+    "  --batch N           batch size (default 64)\n"
+    "  --training          map the training graph (backward layers)\n"
+    "  --goal G            energy (default), delay or edp\n"
+    "  --exhaustive        exhaustive search of the same space (slow)\n"
+    "  --depth N           layers per segment at most\n"
+    "  --keep N            segment chains kept by the search (default 4)\n"
+    "  --threads N         worker threads (default 1)\n"
+    "  --time-limit S      return the best scheme found after S seconds\n"
+    "  -o FILE             write the scheme to FILE instead of stdout\n"
+    "\n"
+    "Output:\n"
+    "  --format F          text (default), json or sarif (lint, prove)\n"
+    "  --per-layer         per-layer energy table after lint\n"
+    "  --prove-timeout MS  time limit per proof obligation (default "
+    "10000)\n"
+    "  -Werror             treat warnings as errors\n"
+    "  -q, --quiet         no summary, diagnostics only\n"
+    "  --list              list the bundled networks and presets\n"
+    "  -h, --help          this text\n"
+    "  --version           the version\n"
+    "\n"
+    "Exit status: 0 clean, 1 errors found, 2 usage or I/O error,\n"
+    "3 internal failure.\n";
+
+static int usage_error(const char *fmt, const char *arg)
 {
-    puts("kaplac");
-    return 0;
+    fprintf(stderr, "kaplac: error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'kaplac --help' for more information.\n");
+    return EXIT_USAGE;
+}
+
+/* Parses a whole number in [min, max]. */
+static bool parse_count(const char *text, long long min, long long max,
+                        long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static void list_bundled(void)
+{
+    printf("bundled networks and presets:\n");
+    for (const struct kpl_bundled_file *f = kpl_bundled; f->name; f++) {
+        printf("  %s\n", f->name);
+    }
+}
+
+/* Options that take a value; returns the value or NULL (reported). */
+static const char *take_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        usage_error("option '%s' needs a value", argv[*i]);
+        return NULL;
+    }
+    *i += 1;
+    return argv[*i];
+}
+
+static int parse_number_option(const char *name, const char *value,
+                               long long min, long long max, long long *out)
+{
+    if (!parse_count(value, min, max, out)) {
+        fprintf(stderr,
+                "kaplac: error: %s takes a whole number from %lld to %lld, "
+                "not '%s'\n", name, min, max, value);
+        return EXIT_USAGE;
+    }
+    return EXIT_CLEAN;
+}
+
+static int parse_valued(struct options *o, const char *opt,
+                        const char *value)
+{
+    long long n = 0;
+    int rc = EXIT_CLEAN;
+    if (strcmp(opt, "--network") == 0) {
+        o->network = value;
+    } else if (strcmp(opt, "--arch") == 0) {
+        o->arch = value;
+    } else if (strcmp(opt, "-o") == 0) {
+        o->output = value;
+    } else if (strcmp(opt, "--batch") == 0) {
+        rc = parse_number_option(opt, value, 1, 1 << 20, &n);
+        o->batch = n;
+    } else if (strcmp(opt, "--depth") == 0) {
+        rc = parse_number_option(opt, value, 1, 64, &n);
+        o->solve.depth = (int)n;
+    } else if (strcmp(opt, "--keep") == 0) {
+        rc = parse_number_option(opt, value, 1, 1000, &n);
+        o->solve.keep = (int)n;
+    } else if (strcmp(opt, "--threads") == 0) {
+        rc = parse_number_option(opt, value, 1, 256, &n);
+        o->solve.threads = (int)n;
+    } else if (strcmp(opt, "--time-limit") == 0) {
+        rc = parse_number_option(opt, value, 1, 1000000, &n);
+        o->solve.time_limit = (double)n;
+    } else if (strcmp(opt, "--prove-timeout") == 0) {
+        rc = parse_number_option(opt, value, 1, 3600000, &n);
+        o->prove_timeout_ms = (unsigned)n;
+    } else if (strcmp(opt, "--goal") == 0) {
+        if (strcmp(value, "energy") == 0) {
+            o->solve.goal = KPL_GOAL_ENERGY;
+        } else if (strcmp(value, "delay") == 0) {
+            o->solve.goal = KPL_GOAL_DELAY;
+        } else if (strcmp(value, "edp") == 0) {
+            o->solve.goal = KPL_GOAL_EDP;
+        } else {
+            return usage_error("--goal takes energy, delay or edp, not '%s'",
+                               value);
+        }
+    } else if (strcmp(opt, "--format") == 0) {
+        if (strcmp(value, "text") == 0) {
+            o->format = FORMAT_TEXT;
+        } else if (strcmp(value, "json") == 0) {
+            o->format = FORMAT_JSON;
+        } else if (strcmp(value, "sarif") == 0) {
+            o->format = FORMAT_SARIF;
+        } else {
+            return usage_error("--format takes text, json or sarif, not "
+                               "'%s'", value);
+        }
+    } else {
+        return usage_error("unknown option '%s'", opt);
+    }
+    return rc;
+}
+
+static bool is_valued(const char *opt)
+{
+    static const char *const valued[] = {
+        "--network", "--arch", "-o", "--batch", "--depth", "--keep",
+        "--threads", "--time-limit", "--prove-timeout", "--goal",
+        "--format",
+    };
+    for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++) {
+        if (strcmp(opt, valued[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns -1 to go on, or an exit code (help, version, errors). */
+static int parse_flag(struct options *o, const char *arg)
+{
+    if (strcmp(arg, "--prove") == 0 || strcmp(arg, "--solve") == 0) {
+        enum job job = arg[2] == 'p' ? JOB_PROVE : JOB_SOLVE;
+        if (o->job != JOB_LINT && o->job != job) {
+            return usage_error("%s", "--prove and --solve do not combine");
+        }
+        o->job = job;
+    } else if (strcmp(arg, "--training") == 0) {
+        o->training = true;
+    } else if (strcmp(arg, "--exhaustive") == 0) {
+        o->solve.exhaustive = true;
+    } else if (strcmp(arg, "--per-layer") == 0) {
+        o->per_layer = true;
+    } else if (strcmp(arg, "-Werror") == 0) {
+        o->werror = true;
+    } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+        o->quiet = true;
+    } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        fputs(usage_text, stdout);
+        return EXIT_CLEAN;
+    } else if (strcmp(arg, "--version") == 0) {
+        printf("kaplac %s\n", KPL_VERSION);
+        return EXIT_CLEAN;
+    } else if (strcmp(arg, "--list") == 0) {
+        list_bundled();
+        return EXIT_CLEAN;
+    } else {
+        return usage_error("unknown option '%s'", arg);
+    }
+    return -1;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->batch = 64;
+    o->prove_timeout_ms = 10000;
+    o->files = calloc((size_t)argc + 1, sizeof *o->files);
+    if (o->files == NULL) {
+        return EXIT_INTERNAL;
+    }
+    bool only_files = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (only_files || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            o->files[o->nfile++] = argv[i];
+        } else if (strcmp(arg, "--") == 0) {
+            only_files = true;
+        } else if (is_valued(arg)) {
+            const char *value = take_value(argc, argv, &i);
+            int rc = value ? parse_valued(o, arg, value) : EXIT_USAGE;
+            if (rc != EXIT_CLEAN) {
+                return rc;
+            }
+        } else {
+            int rc = parse_flag(o, arg);
+            if (rc >= 0) {
+                return rc;
+            }
+        }
+    }
+    return -1;
+}
+
+/* Reads standard input whole; NULL on error. */
+static char *read_stdin(size_t *len)
+{
+    size_t cap = 8192;
+    size_t used = 0;
+    char *text = malloc(cap);
+    while (text != NULL) {
+        size_t got = fread(text + used, 1, cap - used, stdin);
+        used += got;
+        if (got == 0) {
+            break;
+        }
+        if (cap - used < 1024) {
+            char *bigger = cap < ((size_t)64 << 20) ? realloc(text, cap * 2)
+                                                     : NULL;
+            if (bigger == NULL) {
+                free(text);
+                return NULL;
+            }
+            text = bigger;
+            cap *= 2;
+        }
+    }
+    *len = used;
+    return text;
+}
+
+/* Loads FILE... ("-" is standard input); false on an I/O error. */
+static bool load_files(struct kpl_program *prog, const struct options *o)
+{
+    bool ok = true;
+    for (int i = 0; i < o->nfile; i++) {
+        if (strcmp(o->files[i], "-") != 0) {
+            ok = kpl_program_load_file(prog, o->files[i]) == 0 && ok;
+            continue;
+        }
+        size_t len = 0;
+        char *text = read_stdin(&len);
+        if (text == NULL) {
+            kpl_error(&prog->diags, "io", kpl_span_none(),
+                      "cannot read standard input");
+            ok = false;
+            continue;
+        }
+        ok = kpl_program_load_text(prog, "<stdin>", text, len) == 0 && ok;
+        free(text);
+    }
+    return ok;
+}
+
+static bool write_output(const char *path, const struct kpl_buf *buf)
+{
+    if (buf->failed) {
+        fprintf(stderr, "kaplac: error: out of memory\n");
+        return false;
+    }
+    FILE *fp = path ? fopen(path, "w") : stdout;
+    if (fp == NULL) {
+        fprintf(stderr, "kaplac: error: cannot write '%s': %s\n", path,
+                strerror(errno));
+        return false;
+    }
+    bool ok = fwrite(buf->data ? buf->data : "", 1, buf->len, fp) == buf->len;
+    ok = (path ? fclose(fp) == 0 : fflush(fp) == 0) && ok;
+    if (!ok) {
+        fprintf(stderr, "kaplac: error: cannot write '%s'\n",
+                path ? path : "standard output");
+    }
+    return ok;
+}
+
+static void print_diags(struct kpl_program *prog)
+{
+    struct kpl_buf buf;
+    kpl_buf_init(&buf);
+    kpl_diags_render_text(&prog->diags, &buf);
+    fwrite(buf.data ? buf.data : "", 1, buf.len, stderr);
+    kpl_buf_free(&buf);
+}
+
+/* Exit code from the diagnostics collected so far. */
+static int verdict(const struct kpl_program *prog, const struct options *o)
+{
+    const struct kpl_diags *d = &prog->diags;
+    if (kpl_arena_failed(prog->arena)) {
+        return EXIT_INTERNAL;
+    }
+    for (const struct kpl_diag *x = d->head; x; x = x->next) {
+        if (strcmp(x->rule, "io") == 0 && x->span.src == NULL) {
+            return EXIT_USAGE;
+        }
+    }
+    if (d->nerrors > 0 || (o->werror && d->nwarnings > 0)) {
+        return EXIT_FOUND;
+    }
+    return EXIT_CLEAN;
+}
+
+/* Renders diagnostics in the chosen format to stdout (json, sarif). */
+static bool emit_machine(struct kpl_program *prog, const struct options *o,
+                         struct kpl_buf *out)
+{
+    if (o->format == FORMAT_JSON) {
+        kpl_diags_render_json(&prog->diags, ".", out);
+    } else if (o->format == FORMAT_SARIF) {
+        kpl_diags_render_sarif(&prog->diags, ".", out);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void lint_scheme(struct kpl_program *prog, const struct options *o,
+                        const struct kpl_scheme *scheme, struct kpl_buf *out)
+{
+    int errors = kpl_check_scheme(scheme, &prog->diags);
+    if (errors > 0 || o->quiet || o->format != FORMAT_TEXT) {
+        return;
+    }
+    struct kpl_scheme_cost cost;
+    if (kpl_cost_scheme(scheme, prog->arena, &cost) != 0) {
+        return;
+    }
+    kpl_buf_printf(out, "scheme '%s' (%s on %s, batch %lld):\n",
+                   scheme->name, scheme->net->name, scheme->arch->name,
+                   (long long)scheme->batch);
+    kpl_cost_render_text(scheme, &cost, o->per_layer, out);
+}
+
+static void summarize_network(const struct kpl_network *net,
+                              struct kpl_buf *out)
+{
+    int64_t ops = 0;
+    for (int i = 0; i < net->nlayer; i++) {
+        ops = kpl_add_sat(ops, kpl_layer_ops(&net->layers[i], 1));
+    }
+    kpl_buf_printf(out, "network '%s': %d layers, %.4g M MACs per image\n",
+                   net->name, net->nlayer, (double)ops / 1e6);
+}
+
+static int run_lint(struct kpl_program *prog, const struct options *o)
+{
+    struct kpl_buf out;
+    kpl_buf_init(&out);
+    int rooted = 0;
+    for (int i = 0; i < prog->nscheme; i++) {
+        if (!prog->scheme_rooted[i]) {
+            continue;
+        }
+        rooted++;
+        if (prog->schemes[i] != NULL) {
+            lint_scheme(prog, o, prog->schemes[i], &out);
+        }
+    }
+    if (rooted == 0 && o->format == FORMAT_TEXT && !o->quiet &&
+        prog->diags.nerrors == 0) {
+        for (int i = 0; i < prog->nnet; i++) {
+            summarize_network(prog->nets[i], &out);
+        }
+        kpl_buf_puts(&out, "no scheme to check\n");
+    }
+
+    int code = verdict(prog, o);
+    if (!emit_machine(prog, o, &out)) {
+        print_diags(prog);
+    }
+    bool ok = write_output(o->output, &out);
+    kpl_buf_free(&out);
+    return ok ? code : EXIT_USAGE;
+}
+
+static void render_proof_summary(const struct kpl_proof *proof,
+                                 struct kpl_buf *out)
+{
+    kpl_buf_printf(out,
+                   "scheme '%s': %d obligations, %d proved, %d violated, "
+                   "%d unknown (%.2f s)\n",
+                   proof->scheme->name, proof->count, proof->proved,
+                   proof->violated, proof->unknown, proof->seconds);
+}
+
+static int run_prove(struct kpl_program *prog, const struct options *o)
+{
+    struct kpl_prove_opts popts;
+    kpl_prove_opts_init(&popts);
+    popts.timeout_ms = o->prove_timeout_ms;
+
+    struct kpl_buf out;
+    kpl_buf_init(&out);
+    bool proved_all = true;
+    int nproof = 0;
+    if (o->format == FORMAT_JSON) {
+        kpl_buf_puts(&out, "[");
+    }
+    for (int i = 0; i < prog->nscheme; i++) {
+        if (!prog->scheme_rooted[i] || prog->schemes[i] == NULL) {
+            continue;
+        }
+        struct kpl_proof proof;
+        memset(&proof, 0, sizeof proof);
+        int rc = kpl_prove_scheme(prog->schemes[i], &popts, prog->arena,
+                                  &prog->diags, &proof);
+        if (rc < 0) {
+            print_diags(prog);
+            kpl_buf_free(&out);
+            return EXIT_INTERNAL;
+        }
+        proved_all = proved_all && rc == 0;
+        if (o->format == FORMAT_JSON) {
+            kpl_buf_puts(&out, nproof > 0 ? ",\n" : "\n");
+            kpl_proof_render_json(&proof, &prog->diags, ".", &out);
+        } else if (o->format == FORMAT_TEXT && !o->quiet) {
+            render_proof_summary(&proof, &out);
+        }
+        nproof++;
+    }
+
+    int code = verdict(prog, o);
+    if (code == EXIT_CLEAN && !proved_all) {
+        code = EXIT_FOUND;
+    }
+    if (o->format == FORMAT_JSON) {
+        kpl_buf_puts(&out, "\n]\n");
+        if (prog->diags.nerrors > 0 && nproof == 0) {
+            print_diags(prog);
+        }
+    } else if (o->format == FORMAT_SARIF) {
+        kpl_diags_render_sarif(&prog->diags, ".", &out);
+    } else {
+        print_diags(prog);
+    }
+    bool ok = write_output(o->output, &out);
+    kpl_buf_free(&out);
+    return ok ? code : EXIT_USAGE;
+}
+
+/* Loads a bundled file for name unless FILE... already defines it. */
+static void load_default(struct kpl_program *prog, const char *name)
+{
+    if (kpl_bundled_find(name) == NULL) {
+        return;
+    }
+    for (int f = 0; f < prog->nfile; f++) {
+        for (const struct kpl_item *it = prog->files[f]->items; it;
+             it = it->next) {
+            const char *defined = it->kind == KPL_ITEM_NETWORK
+                                      ? (it->network ? it->network->name
+                                                     : NULL)
+                                  : it->kind == KPL_ITEM_ARCH
+                                      ? (it->arch ? it->arch->name : NULL)
+                                      : NULL;
+            if (defined != NULL && strcmp(defined, name) == 0) {
+                return;
+            }
+        }
+    }
+    kpl_program_load_bundled(prog, name);
+}
+
+static int run_solve(struct kpl_program *prog, struct options *o)
+{
+    const char *net_name = o->network ? o->network : "alexnet";
+    const char *arch_name = o->arch ? o->arch : "multinode";
+
+    struct kpl_solve_request req = {
+        .network = net_name,
+        .arch = arch_name,
+        .training = o->training,
+        .opts = o->solve,
+    };
+    req.opts.batch = o->batch;
+
+    struct kpl_buf scheme_text;
+    kpl_buf_init(&scheme_text);
+    struct kpl_buf summary;
+    kpl_buf_init(&summary);
+    int rc = kpl_solve_program(prog, &req, &scheme_text, &summary);
+    print_diags(prog);
+    if (rc == 0) {
+        bool ok = write_output(o->output, &scheme_text);
+        if (!o->quiet) {
+            fwrite(summary.data ? summary.data : "", 1, summary.len, stderr);
+        }
+        rc = ok ? EXIT_CLEAN : EXIT_USAGE;
+    } else {
+        rc = rc == 1 ? EXIT_FOUND : EXIT_INTERNAL;
+    }
+    kpl_buf_free(&scheme_text);
+    kpl_buf_free(&summary);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) {
+        free(o.files);
+        return rc;
+    }
+    if (o.nfile == 0 && o.job != JOB_SOLVE) {
+        free(o.files);
+        return usage_error("%s", "no input file");
+    }
+
+    struct kpl_program *prog = kpl_program_new();
+    if (prog == NULL) {
+        fprintf(stderr, "kaplac: error: out of memory\n");
+        free(o.files);
+        return EXIT_INTERNAL;
+    }
+    bool loaded = load_files(prog, &o);
+    if (o.job == JOB_SOLVE) {
+        load_default(prog, o.network ? o.network : "alexnet");
+        load_default(prog, o.arch ? o.arch : "multinode");
+    }
+    kpl_program_resolve(prog);
+
+    if (!loaded) {
+        print_diags(prog);
+        rc = EXIT_USAGE;
+    } else if (o.job == JOB_SOLVE) {
+        rc = run_solve(prog, &o);
+    } else if (o.job == JOB_PROVE) {
+        rc = run_prove(prog, &o);
+    } else {
+        rc = run_lint(prog, &o);
+    }
+    kpl_program_free(prog);
+    free(o.files);
+    return rc;
 }
