@@ -367,8 +367,8 @@ static int next_sizes(int64_t t, int64_t lim, int64_t out[3])
 
 /*
  * Greedy growth of level lv's tiles from p, within lim[d]; returns the
- * cheapest plan seen (p itself when nothing better).  Only plans valid at
- * the levels in `check` are taken.
+ * cheapest plan seen (p itself when nothing better).  Steps keep the plan
+ * valid at both levels when `whole`, else at level lv alone.
  */
 static double descend(const struct plan_ctx *ctx, struct plan *p,
                       enum kpl_level lv, const int64_t *lim, bool whole)
