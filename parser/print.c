@@ -15,6 +15,8 @@
 
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 /* Binding strength of an expression, higher binds tighter. */
 enum precedence {
@@ -132,12 +134,24 @@ void kpl_print_expr(const struct kpl_expr *expr, struct kpl_buf *out)
 
 /* ---- arch ---- */
 
+/* The shortest of %.15g and %.17g that reads back as the same double. */
+static void print_number(double number, struct kpl_buf *out)
+{
+    char text[64];
+
+    snprintf(text, sizeof text, "%.15g", number);
+    if (strtod(text, NULL) != number) {
+        snprintf(text, sizeof text, "%.17g", number);
+    }
+    kpl_buf_puts(out, text);
+}
+
 static void print_word(const struct kpl_word *word, struct kpl_buf *out)
 {
     if (word->text != NULL) {
         kpl_buf_puts(out, word->text);
     } else if (word->kind == KPL_WORD_NUMBER) {
-        kpl_buf_printf(out, "%.17g", word->number);
+        print_number(word->number, out);
     } else {
         kpl_buf_puts(out, "?");
     }

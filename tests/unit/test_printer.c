@@ -244,6 +244,28 @@ static void test_printer_prints_negative_numbers(void **state)
     kpl_arena_free(a);
 }
 
+/* Words built without source text (by the solver) print their value. */
+static void test_printer_prints_words_without_text(void **state)
+{
+    struct kpl_word unit = {.kind = KPL_WORD_IDENT, .text = "pJ"};
+    struct kpl_word third = {.kind = KPL_WORD_NUMBER, .number = 1.0 / 3.0,
+                             .next = &unit};
+    struct kpl_word gbuf = {.kind = KPL_WORD_NUMBER, .number = 2.8325,
+                            .next = &third};
+    struct kpl_clause clause = {.words = &gbuf};
+    struct kpl_prop prop = {.key = "energy", .clauses = &clause};
+    struct kpl_ast_arch arch = {.name = "a", .props = &prop};
+    struct kpl_buf out;
+    (void)state;
+
+    kpl_buf_init(&out);
+    kpl_print_arch(&arch, &out);
+    assert_string_equal(out.data, "arch a {\n"
+                                  "    energy 2.8325 0.33333333333333331 pJ;\n"
+                                  "}\n");
+    kpl_buf_free(&out);
+}
+
 /* ---- equality ---- */
 
 static void test_equality_ignores_spans_not_content(void **state)
@@ -669,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_printer_prints_empty_file_as_nothing),
         cmocka_unit_test(test_printer_uses_minimal_parentheses),
         cmocka_unit_test(test_printer_prints_negative_numbers),
+        cmocka_unit_test(test_printer_prints_words_without_text),
         cmocka_unit_test(test_equality_ignores_spans_not_content),
         cmocka_unit_test(test_equality_compares_expression_trees),
         cmocka_unit_test(test_round_trip_tricky_cases),
