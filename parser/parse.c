@@ -54,15 +54,18 @@ static const char *quote_text(struct kpl_parser *p, struct kpl_span span)
 {
     size_t len = span.end - span.start;
     const char *text = p->src->text + span.start;
+    const char *quoted = NULL;
 
     if (len <= QUOTE_MAX) {
-        return kpl_arena_strndup(p->arena, text, len);
+        quoted = kpl_arena_strndup(p->arena, text, len);
+    } else {
+        len = QUOTE_MAX;
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) {
+            len--;
+        }
+        quoted = kpl_arena_printf(p->arena, "%.*s...", (int)len, text);
     }
-    len = QUOTE_MAX;
-    while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) {
-        len--;
-    }
-    return kpl_arena_printf(p->arena, "%.*s...", (int)len, text);
+    return quoted != NULL ? quoted : "?";
 }
 
 void kpl_lex_error(struct kpl_parser *p, struct kpl_span span,
@@ -167,6 +170,9 @@ void kpl_parse_syntax_error(struct kpl_parser *p, struct kpl_span span,
     } else if (category != NULL) {
         saw = kpl_arena_printf(p->arena, "%s '%s'", category,
                                quote_text(p, span));
+    }
+    if (saw == NULL) {
+        saw = name;
     }
 
     kpl_buf_init(&want);

@@ -369,6 +369,21 @@ static void test_parser_names_expected_tokens(void **state)
         "  ^~~~~~\n");
 }
 
+static void test_parser_shortens_long_tokens_in_messages(void **state)
+{
+    struct parsed r;
+    (void)state;
+
+    parse_text(&r, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN;");
+    assert_string_equal(r.diags.head->message,
+                        "expected 'import', 'arch', 'network', 'scheme' or "
+                        "end of file, saw name "
+                        "'abcdefghijklmnopqrstuvwxyzABCDEF...'");
+    /* The caret still spans the whole token. */
+    assert_int_equal(r.diags.head->span.end, 40);
+    done(&r);
+}
+
 static void test_parser_reports_end_of_file_after_last_token(void **state)
 {
     (void)state;
@@ -742,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_parser_accepts_empty_and_comment_files),
         cmocka_unit_test(test_parser_rejects_decimal_in_expression),
         cmocka_unit_test(test_parser_names_expected_tokens),
+        cmocka_unit_test(test_parser_shortens_long_tokens_in_messages),
         cmocka_unit_test(test_parser_reports_end_of_file_after_last_token),
         cmocka_unit_test(test_parser_hints_missing_semicolon_at_line_end),
         cmocka_unit_test(test_parser_recovers_at_semicolon_and_brace),
