@@ -12,7 +12,8 @@
  * syntax errors the file holds what could be recovered and the errors are
  * in diags (rule "syntax", or "lexical" for bad characters, numbers out of
  * range and unterminated strings or comments).  Parsing resumes after an
- * error at the next ';' or '}' and stops after 20 syntax errors.
+ * error at the next ';' or '}' and stops after 20 errors, syntax and
+ * lexical together.
  */
 struct kpl_ast_file *kpl_parse(struct kpl_arena *arena,
                                struct kpl_source *src,

@@ -1,8 +1,8 @@
 /*
  * The canonical printer: AST to text that kpl_parse reads back to an equal
  * AST (kpl_ast_file_equal), with comments dropped and layout normalised:
- * four-space indent, one statement per line, one space around `<-`, `=`
- * and `+=` as in the language docs.
+ * four-space indent, one statement per line, spaces around `<-` and a
+ * parameter's `=`, none inside `N=1` or `K+=16` (docs/language.md).
  */
 #ifndef KPL_PARSER_PRINT_H
 #define KPL_PARSER_PRINT_H
