@@ -476,13 +476,12 @@ static void add_core(const struct ctx *cx, struct kpl_obligation *ob,
 
 /* ---- overlap ---- */
 
-static Z3_lbool overlap(const struct ctx *cx, struct kpl_obligation *ob)
+/* Two distinct placements of the level computing one point (and, at
+ * REGF, a GBUF placement computing it too). */
+static Z3_ast overlap_formula(const struct ctx *cx, Z3_ast *x, Z3_ast *g,
+                              Z3_ast *a, Z3_ast *b)
 {
     struct kpl_smt *smt = smt_of(cx);
-    Z3_ast x[KPL_DIM_COUNT];
-    Z3_ast g[KPL_ENC_MAX_LOOPS];
-    Z3_ast a[KPL_ENC_MAX_LOOPS];
-    Z3_ast b[KPL_ENC_MAX_LOOPS];
     make_point(cx, "x", x);
     make_indices(cx, KPL_LEVEL_GBUF, "g", g);
     make_indices(cx, cx->level, "a", a);
@@ -494,8 +493,22 @@ static Z3_lbool overlap(const struct ctx *cx, struct kpl_obligation *ob)
     f = kpl_smt_and(smt, f, distinct(cx, a, b));
     f = kpl_smt_and(smt, f, kpl_smt_and(smt, bounds(cx, cx->level, a),
                                         comp_at(cx, x, g, a)));
-    f = kpl_smt_and(smt, f, kpl_smt_and(smt, bounds(cx, cx->level, b),
-                                        comp_at(cx, x, g, b)));
+    return kpl_smt_and(smt, f, kpl_smt_and(smt, bounds(cx, cx->level, b),
+                                           comp_at(cx, x, g, b)));
+}
+
+static Z3_lbool overlap(const struct ctx *cx, struct kpl_obligation *ob)
+{
+    struct kpl_smt *smt = smt_of(cx);
+    if (cx->c->loops[cx->level] == 0) {
+        /* No index of the level varies: one placement, nothing to ask. */
+        return Z3_L_FALSE;
+    }
+    Z3_ast x[KPL_DIM_COUNT];
+    Z3_ast g[KPL_ENC_MAX_LOOPS];
+    Z3_ast a[KPL_ENC_MAX_LOOPS];
+    Z3_ast b[KPL_ENC_MAX_LOOPS];
+    Z3_ast f = overlap_formula(cx, x, g, a, b);
     Z3_model model = NULL;
     Z3_lbool r = kpl_prover_decide(cx->pv, f, &model);
     if (r != Z3_L_TRUE) {
@@ -669,6 +682,43 @@ static Z3_lbool gap(const struct ctx *cx, struct kpl_obligation *ob)
     return Z3_L_UNDEF;
 }
 
+/*
+ * The first question of every component at once (their variables are
+ * disjoint): when no component has a missed or doubly computed point,
+ * one query proves the obligation.
+ */
+static Z3_lbool screen(struct kpl_prover *pv, const struct kpl_enc_layer *el,
+                       int level, enum kpl_obligation_kind kind,
+                       const struct comp *comps, int ncomp)
+{
+    struct kpl_smt *smt = &pv->smt;
+    Z3_ast any = kpl_smt_bool(smt, false);
+    for (int i = 0; i < ncomp; i++) {
+        struct ctx cx = {pv, &pv->enc, el, level, &comps[i]};
+        Z3_ast x[KPL_DIM_COUNT];
+        Z3_ast g[KPL_ENC_MAX_LOOPS];
+        Z3_ast a[KPL_ENC_MAX_LOOPS];
+        Z3_ast b[KPL_ENC_MAX_LOOPS];
+        Z3_ast f = NULL;
+        if (kind == KPL_OBL_GAP) {
+            struct extra none;
+            none.n = 0;
+            make_point(&cx, "x", x);
+            make_indices(&cx, KPL_LEVEL_GBUF, "g", g);
+            f = missed(&cx, x, g, &none);
+        } else if (comps[i].loops[level] != 0) {
+            f = overlap_formula(&cx, x, g, a, b);
+        } else {
+            continue;
+        }
+        any = kpl_smt_or(smt, any, f);
+    }
+    Z3_model model = NULL;
+    Z3_lbool r = kpl_prover_decide(pv, any, &model);
+    kpl_smt_model_free(smt, model);
+    return r;
+}
+
 void kpl_prove_coverage(struct kpl_prover *pv, const struct kpl_enc_layer *el,
                         int level, enum kpl_obligation_kind kind)
 {
@@ -680,11 +730,18 @@ void kpl_prove_coverage(struct kpl_prover *pv, const struct kpl_enc_layer *el,
     if (ob == NULL) {
         return;
     }
+    size_t mark = kpl_smt_mark(&pv->smt);
+    Z3_lbool screened = screen(pv, el, level, kind, comps, ncomp);
+    kpl_smt_release(&pv->smt, mark);
+    if (screened == Z3_L_FALSE) {
+        kpl_prover_end(pv, ob, KPL_VERDICT_PROVED);
+        return;
+    }
     bool undecided = false;
     char reason[sizeof pv->reason] = "";
     for (int i = 0; i < ncomp; i++) {
         struct ctx cx = {pv, &pv->enc, el, level, &comps[i]};
-        size_t mark = kpl_smt_mark(&pv->smt);
+        mark = kpl_smt_mark(&pv->smt);
         Z3_lbool r = kind == KPL_OBL_GAP ? gap(&cx, ob) : overlap(&cx, ob);
         kpl_smt_release(&pv->smt, mark);
         if (r == Z3_L_TRUE) {

@@ -607,7 +607,7 @@ static void test_prove_agrees_with_checker_and_enumerator(void **state)
 {
     (void)state;
     struct rng r = {0x9E3779B97F4A7C15ULL};
-    int cases = 1200;
+    int cases = 1000;
     int disagree = 0;
     int broken = 0;
     for (int i = 0; i < cases; i++) {
