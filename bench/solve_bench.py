@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Solver benchmark: solve time, energy and time estimate of kaplac's solver
+for the bundled networks, inference and training, on the multinode preset
+at batch 64 and the edge preset at batch 1; optionally the exhaustive
+search of the same space and the solver's energy overhead against it.
+
+    bench/solve_bench.py [--kaplac build/kaplac] [--exhaustive]
+                         [--networks alexnet,mlp-l] [--timeout 1800]
+
+Prints a Markdown table.  Every solve is pinned to one core (taskset) when
+taskset exists; peak memory is the child's maximum resident set.  Each
+printed scheme is linted again, and a row whose scheme does not lint clean
+says so.  Figures go to standard output, progress to standard error.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+NETWORKS = ["alexnet", "mobilenet", "vgg16", "googlenet", "resnet50",
+            "mlp-l", "lstm-gnmt"]
+SETUPS = [("multinode", 64), ("edge", 1)]
+UNITS = {"pJ": 1e-12, "nJ": 1e-9, "uJ": 1e-6, "mJ": 1e-3, "J": 1.0}
+
+
+def run(cmd, timeout):
+    """Runs cmd; returns (exit code or None on timeout, stderr, seconds)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        return None, err, time.monotonic() - start
+    return proc.returncode, err, time.monotonic() - start
+
+
+def solve(kaplac, net, arch, batch, training, exhaustive, timeout, path):
+    cmd = [kaplac, "--solve", "--network", net, "--arch", arch,
+           "--batch", str(batch), "-o", path]
+    if training:
+        cmd.append("--training")
+    if exhaustive:
+        cmd.append("--exhaustive")
+    if shutil.which("taskset"):
+        cmd = ["taskset", "-c", "0"] + cmd
+    wrapper = ["/usr/bin/time", "-f", "%M"] if os.path.exists(
+        "/usr/bin/time") else []
+    code, err, seconds = run(wrapper + cmd, timeout)
+    peak = None
+    if wrapper and err.strip():
+        last = err.strip().splitlines()[-1]
+        if last.isdigit():
+            peak = int(last)
+    energy = cycles = None
+    m = re.search(r"^energy ([0-9.]+) (pJ|nJ|uJ|mJ|J)$", err, re.M)
+    if m:
+        energy = float(m.group(1)) * UNITS[m.group(2)]
+    m = re.search(r"^time ([0-9]+) cycles", err, re.M)
+    if m:
+        cycles = int(m.group(1))
+    return {"code": code, "seconds": seconds, "energy": energy,
+            "cycles": cycles, "peak": peak, "err": err}
+
+
+def lint_clean(kaplac, path):
+    proc = subprocess.run([kaplac, "-q", path], capture_output=True,
+                          text=True)
+    return proc.returncode == 0
+
+
+def fmt(value, spec, missing="-"):
+    return missing if value is None else format(value, spec)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kaplac", default="build/kaplac")
+    parser.add_argument("--exhaustive", action="store_true")
+    parser.add_argument("--networks", default=",".join(NETWORKS))
+    parser.add_argument("--timeout", type=float, default=1800)
+    args = parser.parse_args()
+
+    print("| network | mode | preset | batch | solve s | energy J | cycles "
+          "| peak MiB | exhaustive J | overhead | exhaustive s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    tmp = tempfile.mkdtemp()
+    for net in args.networks.split(","):
+        for training in (False, True):
+            for arch, batch in SETUPS:
+                mode = "training" if training else "inference"
+                print(f"bench: {net} {mode} {arch} {batch}",
+                      file=sys.stderr)
+                path = os.path.join(tmp, "s.kapla")
+                r = solve(args.kaplac, net, arch, batch, training, False,
+                          args.timeout, path)
+                status = ""
+                if r["code"] != 0:
+                    status = f" (failed: exit {r['code']})"
+                elif not lint_clean(args.kaplac, path):
+                    status = " (does not lint clean)"
+                ex = {"energy": None, "seconds": None}
+                if args.exhaustive and r["code"] == 0:
+                    ex = solve(args.kaplac, net, arch, batch, training, True,
+                               args.timeout, path)
+                over = None
+                if r["energy"] and ex["energy"]:
+                    over = 100.0 * (r["energy"] / ex["energy"] - 1.0)
+                peak = r["peak"] / 1024.0 if r["peak"] else None
+                print(f"| {net}{status} | {mode} | {arch} | {batch} "
+                      f"| {r['seconds']:.3f} | {fmt(r['energy'], '.5g')} "
+                      f"| {fmt(r['cycles'], 'd')} | {fmt(peak, '.1f')} "
+                      f"| {fmt(ex['energy'], '.5g')} "
+                      f"| {fmt(over, '+.2f')}{'%' if over is not None else ''}"
+                      f" | {fmt(ex['seconds'], '.1f')} |", flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
