@@ -63,7 +63,7 @@ Z3_ast kpl_enc_expr(struct kpl_enc *enc, const struct kpl_expr *e,
 }
 
 int kpl_enc_group_new(struct kpl_enc *enc, struct kpl_span span,
-                      const char *what)
+                      const char *what, int level)
 {
     if (!enc->tracked) {
         return -1;
@@ -84,6 +84,7 @@ int kpl_enc_group_new(struct kpl_enc *enc, struct kpl_span span,
     struct kpl_enc_group *g = &enc->groups[enc->ngroup];
     g->span = span;
     g->what = what;
+    g->level = level;
     g->lit = kpl_smt_bool_var(
         enc->smt, kpl_arena_printf(enc->arena, "track!%d", enc->ngroup));
     return enc->ngroup++;
@@ -159,7 +160,8 @@ bool kpl_enc_init(struct kpl_enc *enc, struct kpl_smt *smt,
     struct kpl_span span = scheme->batch_expr != NULL
                                ? scheme->batch_expr->span
                                : scheme->span;
-    enc->batch_group = kpl_enc_group_new(enc, span, "the scheme's batch");
+    enc->batch_group = kpl_enc_group_new(enc, span, "the scheme's batch",
+                                          -1);
     enc->batch = kpl_enc_bind(enc, "batch", batch, enc->batch_group, 1);
     return enc->batch != NULL && enc->error == NULL;
 }
@@ -195,7 +197,7 @@ static void build_tiles(struct kpl_enc *enc, const struct kpl_enc_layer *el,
         const char *what = kpl_arena_printf(
             enc->arena, "tensor '%s' at %s", kpl_tensor_names[t],
             kpl_level_names[level]);
-        int group = kpl_enc_group_new(enc, span, what);
+        int group = kpl_enc_group_new(enc, span, what, level);
         lv->tensor_group[t] = group;
         for (int d = 0; d < KPL_DIM_COUNT; d++) {
             if (!has_dim(el->l, t, d)) {
@@ -254,7 +256,7 @@ static void build_loop(struct kpl_enc *enc, const struct kpl_enc_layer *el,
     const char *what = kpl_arena_printf(enc->arena, "%s %d at %s", kind,
                                         loop->index + 1,
                                         kpl_level_names[level]);
-    loop->group = kpl_enc_group_new(enc, loop->loop->span, what);
+    loop->group = kpl_enc_group_new(enc, loop->loop->span, what, level);
     const char *tag = kpl_arena_printf(enc->arena, "%s%d", kind,
                                        loop->index + 1);
     for (int k = 0; k < loop->loop->nshift; k++) {

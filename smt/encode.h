@@ -26,6 +26,7 @@
 struct kpl_enc_group {
     struct kpl_span span;
     const char *what;      /* "tensor 'wgt' at gbuf", "stack 2 at regf" */
+    int level;             /* enum kpl_level, -1: the scheme (batch) */
     Z3_ast lit;            /* tracking literal */
 };
 
@@ -97,7 +98,7 @@ Z3_ast kpl_enc_expr(struct kpl_enc *enc, const struct kpl_expr *e,
 
 /* A new tracked group; returns its index (-1 on failure). */
 int kpl_enc_group_new(struct kpl_enc *enc, struct kpl_span span,
-                      const char *what);
+                      const char *what, int level);
 
 /* In tracked mode, a fresh constant defined as value in group. */
 Z3_ast kpl_enc_bind(struct kpl_enc *enc, const char *name, Z3_ast value,

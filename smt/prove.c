@@ -213,8 +213,18 @@ void kpl_prover_read_params(struct kpl_prover *pv, Z3_model model,
 
 /* ---- minimal conflicting directives ---- */
 
+/* Directives that may take part in a conflict at a level: its own, and
+ * the batch for GBUF; the GBUF tiles are a given for REGF conflicts. */
+static bool candidate(const struct kpl_enc_group *g, int level)
+{
+    if (level < 0) {
+        return true;
+    }
+    return g->level == level || (g->level < 0 && level == KPL_LEVEL_GBUF);
+}
+
 static void assert_context(struct kpl_prover *pv, Z3_solver solver,
-                           const struct kpl_enc *tenc,
+                           const struct kpl_enc *tenc, int level,
                            const struct kpl_counterexample *cex)
 {
     struct kpl_smt *smt = &pv->smt;
@@ -226,8 +236,12 @@ static void assert_context(struct kpl_prover *pv, Z3_solver solver,
     }
     for (int i = 0; i < tenc->ndef; i++) {
         const struct kpl_enc_def *def = &tenc->defs[i];
-        Z3_ast lit = tenc->groups[def->group].lit;
-        kpl_smt_assert(smt, solver, kpl_smt_implies(smt, lit, def->eq));
+        const struct kpl_enc_group *g = &tenc->groups[def->group];
+        if (candidate(g, level)) {
+            kpl_smt_assert(smt, solver, kpl_smt_implies(smt, g->lit, def->eq));
+        } else {
+            kpl_smt_assert(smt, solver, def->eq);
+        }
     }
 }
 
@@ -255,11 +269,21 @@ void kpl_prover_core(struct kpl_prover *pv, struct kpl_obligation *ob,
     if (solver == NULL) {
         return;
     }
-    assert_context(pv, solver, tenc, &ob->cex);
+    assert_context(pv, solver, tenc, ob->level, &ob->cex);
     kpl_smt_assert(smt, solver, property);
-    for (int i = 0; i < n; i++) {
-        lits[i] = tenc->groups[i].lit;
+    int *group_of = kpl_arena_array(pv->arena, (size_t)n, sizeof *group_of);
+    if (group_of == NULL) {
+        kpl_smt_solver_free(smt, solver);
+        return;
     }
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (candidate(&tenc->groups[i], ob->level)) {
+            group_of[m] = i;
+            lits[m++] = tenc->groups[i].lit;
+        }
+    }
+    n = m;
 
     Z3_lbool r = kpl_smt_check(smt, solver, (unsigned)n, lits);
     if (r != Z3_L_FALSE ||
@@ -273,17 +297,17 @@ void kpl_prover_core(struct kpl_prover *pv, struct kpl_obligation *ob,
         if (!keep[drop]) {
             continue;
         }
-        unsigned m = 0;
+        unsigned ntrial = 0;
         for (int i = 0; i < n; i++) {
             if (keep[i] && i != drop) {
-                trial[m++] = lits[i];
+                trial[ntrial++] = lits[i];
             }
         }
-        if (kpl_smt_check(smt, solver, m, trial) != Z3_L_FALSE) {
+        if (kpl_smt_check(smt, solver, ntrial, trial) != Z3_L_FALSE) {
             continue;
         }
         bool *sub = in_core;
-        if (!kpl_smt_core(smt, solver, m, trial, sub)) {
+        if (!kpl_smt_core(smt, solver, ntrial, trial, sub)) {
             break;
         }
         unsigned k = 0;
@@ -298,9 +322,10 @@ void kpl_prover_core(struct kpl_prover *pv, struct kpl_obligation *ob,
     kpl_smt_solver_free(smt, solver);
 
     for (int i = 0; i < n; i++) {
+        const struct kpl_enc_group *g = &tenc->groups[group_of[i]];
         if (keep[i]) {
-            kpl_diag_note(pv->diags, ob->diag, tenc->groups[i].span,
-                          "conflicting directive: %s", tenc->groups[i].what);
+            kpl_diag_note(pv->diags, ob->diag, g->span,
+                          "conflicting directive: %s", g->what);
         }
     }
 }
@@ -414,6 +439,21 @@ static void prove_capacity(struct kpl_prover *pv,
 
 /* ---- fan-out ---- */
 
+/* Every stack count is at least 1. */
+static Z3_ast counts_positive(struct kpl_enc *enc,
+                              const struct kpl_enc_level *lv)
+{
+    Z3_ast all = kpl_smt_bool(enc->smt, true);
+    Z3_ast one = kpl_smt_int(enc->smt, 1);
+    for (int j = 0; j < lv->nloop; j++) {
+        if (lv->loops[j].is_stack) {
+            all = kpl_smt_and(enc->smt, all,
+                              kpl_smt_le(enc->smt, one, lv->loops[j].count));
+        }
+    }
+    return all;
+}
+
 static Z3_ast level_copies(struct kpl_enc *enc, const struct kpl_enc_level *lv)
 {
     Z3_ast copies = kpl_smt_int(enc->smt, 1);
@@ -465,8 +505,10 @@ static void prove_fanout(struct kpl_prover *pv, const struct kpl_enc_layer *el,
     }
     Z3_ast cap = kpl_smt_int(smt, limit);
     Z3_ast copies = level_copies(&pv->enc, &el->lv[level]);
+    Z3_ast positive = counts_positive(&pv->enc, &el->lv[level]);
+    Z3_ast fits = kpl_smt_and(smt, positive, kpl_smt_le(smt, copies, cap));
     Z3_model model = NULL;
-    Z3_lbool r = kpl_prover_decide(pv, kpl_smt_lt(smt, cap, copies), &model);
+    Z3_lbool r = kpl_prover_decide(pv, kpl_smt_not(smt, fits), &model);
     if (r != Z3_L_TRUE) {
         kpl_prover_end(pv, ob, r == Z3_L_FALSE ? KPL_VERDICT_PROVED
                                                 : KPL_VERDICT_UNKNOWN);
@@ -477,17 +519,25 @@ static void prove_fanout(struct kpl_prover *pv, const struct kpl_enc_layer *el,
     ob->cex.limit = limit;
     kpl_prover_read_params(pv, model, &ob->cex);
     kpl_smt_model_free(smt, model);
-    ob->message = kpl_arena_printf(
-        pv->arena, "stacks of '%s' at %s need %lld %s, more than the %lld of "
-        "%s", ob->layer_name, kpl_level_names[level],
-        (long long)ob->cex.words, unit, (long long)limit, where);
+    if (ob->cex.words <= limit) {
+        ob->message = kpl_arena_printf(
+            pv->arena, "a stack of '%s' at %s has fewer than 1 copy",
+            ob->layer_name, kpl_level_names[level]);
+    } else {
+        ob->message = kpl_arena_printf(
+            pv->arena, "stacks of '%s' at %s need %lld %s, more than the "
+            "%lld of %s", ob->layer_name, kpl_level_names[level],
+            (long long)ob->cex.words, unit, (long long)limit, where);
+    }
     kpl_prover_end(pv, ob, KPL_VERDICT_VIOLATED);
 
     struct kpl_enc tenc;
     struct kpl_enc_layer tl;
     if (kpl_prover_tracked(pv, el->layer, &tenc, &tl)) {
-        Z3_ast fits = kpl_smt_le(smt, level_copies(&tenc, &tl.lv[level]), cap);
-        kpl_prover_core(pv, ob, &tenc, fits);
+        Z3_ast ok = kpl_smt_and(
+            smt, counts_positive(&tenc, &tl.lv[level]),
+            kpl_smt_le(smt, level_copies(&tenc, &tl.lv[level]), cap));
+        kpl_prover_core(pv, ob, &tenc, ok);
     }
 }
 
