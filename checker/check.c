@@ -369,8 +369,10 @@ static void check_window(const struct layer_check *lc, int level)
             continue;
         }
         int64_t window = kpl_layer_extent(layer, lc->scheme->batch, r);
-        if (tensor_has(layer, KPL_TENSOR_WGT, r) &&
-            lm->tile_given[KPL_TENSOR_WGT]) {
+        if (tensor_has(layer, KPL_TENSOR_WGT, r)) {
+            if (!lm->tile_given[KPL_TENSOR_WGT]) {
+                continue; /* reported as a missing directive */
+            }
             window = lm->tile[KPL_TENSOR_WGT][r];
         }
         int64_t stride = axis == 0 ? layer->stride_x : layer->stride_y;
@@ -455,8 +457,9 @@ static void note_coverage_loops(const struct layer_check *lc, int level,
                           "%s: %s %" PRId64 " and %" PRId64 " both reach it",
                           text, what, rep->first[i], rep->second[i]);
         } else if (!rep->have_pair) {
-            kpl_diag_note(lc->diags, diag, loop->span,
-                          "%s makes %" PRId64 " %s", text, count, what);
+            kpl_diag_note(lc->diags, diag, loop->span, "%s %s %" PRId64
+                          " %s", text, is_stack ? "has" : "makes", count,
+                          what);
         }
         any = true;
     }
@@ -776,8 +779,9 @@ static void check_segment_capacity(const struct kpl_scheme *scheme,
     format_size(arch, room, have, sizeof have);
     kpl_error(diags, "capacity", seg->span,
               "segment of %s keeps %s of forwarded data on chip but its %"
-              PRId64 " nodes have %s",
-              names, need, nodes, have);
+              PRId64 " %s %s",
+              names, need, nodes, nodes == 1 ? "node has" : "nodes have",
+              have);
 }
 
 int kpl_check_scheme(const struct kpl_scheme *scheme,

@@ -161,6 +161,9 @@ static int64_t words_held(const struct walker *w, const int64_t goff[],
 {
     int64_t words = 0;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        if (w->layer->tensor_dims[t] == 0) {
+            continue;
+        }
         int64_t lo[KPL_DIM_COUNT];
         int64_t hi[KPL_DIM_COUNT];
         for (int d = 0; d < KPL_DIM_COUNT; d++) {
