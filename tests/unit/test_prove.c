@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "ir_fixtures.h"
+#include "parser/ast.h"
 #include "checker/check.h"
 #include "checker/enumerate.h"
 #include "smt/prove.h"
@@ -238,6 +239,114 @@ static void test_prove_pinned_window_fails_coverage(void **state)
         names_wgt = names_wgt || strstr(n->message, "tensor 'wgt' at gbuf");
     }
     assert_true(names_wgt);
+}
+
+/* ---- parameters ---- */
+
+static struct kpl_expr *param_ref(struct kpl_arena *arena, const char *name)
+{
+    struct kpl_expr *e = kpl_arena_alloc(arena, sizeof *e);
+    e->kind = KPL_EXPR_PARAM;
+    e->name = name;
+    return e;
+}
+
+/*
+ * 8 output rows in GBUF tiles of B rows, B in [1, 8] (instance 3), each
+ * tile spread over `pes` PE columns one row apart, with no REGF update.
+ */
+static struct kpl_scheme *rows_by_param(struct world *w, int64_t pes)
+{
+    struct kpl_arch *arch = fx_arch(w->arena, 1, 1, 8, 8, 32 * 1024, 64);
+    struct kpl_layer proto;
+    fx_conv(&proto, "rows", 1, 1, 8, 1, 1, 1, 1, 0);
+    struct kpl_scheme *scheme =
+        fx_scheme_one(w->arena, arch, &proto, 1, fx_region(0, 1, 0, 1));
+    scheme->nparam = 1;
+    scheme->params = kpl_arena_alloc(w->arena, sizeof *scheme->params);
+    scheme->params[0].name = "B";
+    scheme->params[0].value = 3;
+    scheme->params[0].lo = 1;
+    scheme->params[0].hi = 8;
+    struct kpl_expr *b = param_ref(w->arena, "B");
+
+    const struct kpl_layer *l = &scheme->net->layers[0];
+    struct kpl_level_map *gbuf = fx_level(scheme, 0, KPL_LEVEL_GBUF);
+    fx_tensor(gbuf, l, KPL_TENSOR_IFM, "N=1 C=1 Xi=3 Yi=1");
+    fx_tensor(gbuf, l, KPL_TENSOR_WGT, "C=1 K=1 R=1 S=1");
+    fx_tensor(gbuf, l, KPL_TENSOR_OFM, "N=1 K=1 Xo=3 Yo=1");
+    gbuf->tile_expr[KPL_TENSOR_IFM][KPL_DIM_XI] = b;
+    gbuf->tile_expr[KPL_TENSOR_OFM][KPL_DIM_XO] = b;
+    struct kpl_loop *up = fx_update(gbuf, "Xo+=3 Xi+=3");
+    up->shifts[0].step_expr = b;
+    up->shifts[1].step_expr = b;
+
+    struct kpl_level_map *regf = fx_level(scheme, 0, KPL_LEVEL_REGF);
+    fx_tensor(regf, l, KPL_TENSOR_IFM, "N=1 C=1 Xi=1 Yi=1");
+    fx_tensor(regf, l, KPL_TENSOR_WGT, "C=1 K=1 R=1 S=1");
+    fx_tensor(regf, l, KPL_TENSOR_OFM, "N=1 K=1 Xo=1 Yo=1");
+    fx_stack(regf, "Xo+=1 Xi+=1", pes);
+    fx_finish(scheme);
+    return scheme;
+}
+
+static void test_prove_parameter_range_valid(void **state)
+{
+    struct world *w = *state;
+    int bad = prove(w, rows_by_param(w, 8));
+    dump(w);
+    assert_int_equal(bad, 0);
+}
+
+/* With 4 PE columns the instance B = 3 is valid, but B >= 5 leaves the
+ * rows past the fourth of each tile uncomputed. */
+static void test_prove_parameter_counterexample(void **state)
+{
+    struct world *w = *state;
+    struct kpl_scheme *scheme = rows_by_param(w, 4);
+
+    struct kpl_diags checked;
+    kpl_diags_init(&checked, w->arena);
+    assert_int_equal(kpl_check_scheme(scheme, &checked), 0);
+
+    int bad = prove(w, scheme);
+    dump(w);
+    assert_true(bad > 0);
+    const struct kpl_obligation *ob = find(w, KPL_OBL_GAP, KPL_LEVEL_REGF);
+    assert_non_null(ob);
+    assert_int_equal(ob->verdict, KPL_VERDICT_VIOLATED);
+    assert_int_equal(ob->cex.nparam, 1);
+    int64_t value = ob->cex.params[0].value;
+    assert_true(value >= 5 && value <= 8);
+    /* The missed row lies in the tile, past the four columns. */
+    int64_t xo = ob->cex.point[KPL_DIM_XO];
+    int64_t tile = ob->cex.outer[0].index;
+    assert_true(xo >= tile * value + 4 && xo < (tile + 1) * value && xo < 8);
+    bool names_param = false;
+    for (const struct kpl_note *n = ob->diag->notes; n; n = n->next) {
+        names_param = names_param || strstr(n->message, "'B' = ");
+    }
+    assert_true(names_param);
+}
+
+/* A buffer that holds B = 6 rows of ifm and ofm (plus one weight) fails
+ * for B = 7 and 8 only. */
+static void test_prove_parameter_capacity(void **state)
+{
+    struct world *w = *state;
+    struct kpl_scheme *scheme = rows_by_param(w, 8);
+    ((struct kpl_arch *)scheme->arch)->gbuf_bytes = (6 + 6 + 1) * 2;
+    prove(w, scheme);
+    dump(w);
+    const struct kpl_obligation *ob = find(w, KPL_OBL_CAPACITY,
+                                           KPL_LEVEL_GBUF);
+    assert_non_null(ob);
+    assert_int_equal(ob->verdict, KPL_VERDICT_VIOLATED);
+    int64_t value = ob->cex.params[0].value;
+    assert_true(value == 7 || value == 8);
+    assert_int_equal(ob->cex.words, 2 * value + 1);
+    assert_int_equal(ob->cex.limit, 13);
+    assert_int_equal(ob->cex.bytes, (2 * value + 1) * 2);
 }
 
 /* ---- random small schemes: checker, prover and enumerator agree ---- */
@@ -642,6 +751,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_prove_pinned_window_fails_coverage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prove_parameter_range_valid,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prove_parameter_counterexample,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prove_parameter_capacity, setup,
+                                        teardown),
         cmocka_unit_test(test_prove_agrees_with_checker_and_enumerator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
