@@ -933,6 +933,12 @@ static void prove_layer(struct kpl_prover *pv, int layer)
     pv->failed = pv->failed || pv->smt.failed;
 }
 
+/*
+ * Limitation: the segment-level capacity rule (forwarded data of a
+ * pipelined segment against its region's GBUF) has no obligation here;
+ * only the checker reports it.  Regions carry no expressions in the IR,
+ * so their obligations hold for the concrete instance only.
+ */
 static void prove_segments(struct kpl_prover *pv)
 {
     for (int s = 0; s < pv->scheme->nsegment && !pv->failed; s++) {
