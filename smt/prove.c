@@ -112,6 +112,14 @@ static const char *subject(struct kpl_prover *pv,
 
 static void note_params(struct kpl_prover *pv, struct kpl_obligation *ob)
 {
+    bool instance = true;
+    for (int i = 0; i < ob->cex.nparam; i++) {
+        instance = instance &&
+                   ob->cex.params[i].value == pv->scheme->params[i].value;
+    }
+    if (instance) {
+        return; /* the scheme as written fails: no value to point out */
+    }
     for (int i = 0; i < ob->cex.nparam; i++) {
         const struct kpl_cex_param *p = &ob->cex.params[i];
         kpl_diag_note(pv->diags, ob->diag, p->span,
@@ -158,13 +166,12 @@ static unsigned remaining_ms(struct kpl_prover *pv)
     return (unsigned)left;
 }
 
-Z3_lbool kpl_prover_decide(struct kpl_prover *pv, Z3_ast formula,
-                           Z3_model *model)
+static Z3_lbool check_once(struct kpl_prover *pv, Z3_ast bounds,
+                           Z3_ast formula, Z3_model *model)
 {
     struct kpl_smt *smt = &pv->smt;
     *model = NULL;
-    unsigned left = remaining_ms(pv);
-    if (left == 0) {
+    if (remaining_ms(pv) == 0) {
         snprintf(pv->reason, sizeof pv->reason, "timeout");
         return Z3_L_UNDEF;
     }
@@ -172,7 +179,7 @@ Z3_lbool kpl_prover_decide(struct kpl_prover *pv, Z3_ast formula,
     if (solver == NULL) {
         return Z3_L_UNDEF;
     }
-    kpl_smt_assert(smt, solver, pv->enc.param_bounds);
+    kpl_smt_assert(smt, solver, bounds);
     kpl_smt_assert(smt, solver, formula);
     Z3_lbool result = kpl_smt_check(smt, solver, 0, NULL);
     if (result == Z3_L_TRUE) {
@@ -188,6 +195,38 @@ Z3_lbool kpl_prover_decide(struct kpl_prover *pv, Z3_ast formula,
     }
     kpl_smt_solver_free(smt, solver);
     return result;
+}
+
+/* Parameters at the values of the instance the checker evaluates. */
+static Z3_ast instance(struct kpl_prover *pv)
+{
+    struct kpl_smt *smt = &pv->smt;
+    Z3_ast all = kpl_smt_bool(smt, true);
+    for (int i = 0; i < pv->scheme->nparam; i++) {
+        Z3_ast value = kpl_smt_int(smt, pv->scheme->params[i].value);
+        all = kpl_smt_and(smt, all, kpl_smt_eq(smt, pv->enc.params[i], value));
+    }
+    return all;
+}
+
+/*
+ * A violation for some parameter value is searched first; when one
+ * exists, the instance as written is tried too, so that a counterexample
+ * names other parameter values only when the instance itself is fine.
+ */
+Z3_lbool kpl_prover_decide(struct kpl_prover *pv, Z3_ast formula,
+                           Z3_model *model)
+{
+    Z3_lbool result = check_once(pv, pv->enc.param_bounds, formula, model);
+    if (result != Z3_L_TRUE || pv->scheme->nparam == 0) {
+        return result;
+    }
+    Z3_model written = NULL;
+    if (check_once(pv, instance(pv), formula, &written) == Z3_L_TRUE) {
+        kpl_smt_model_free(&pv->smt, *model);
+        *model = written;
+    }
+    return Z3_L_TRUE;
 }
 
 void kpl_prover_read_params(struct kpl_prover *pv, Z3_model model,
