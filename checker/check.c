@@ -457,9 +457,8 @@ static void note_coverage_loops(const struct layer_check *lc, int level,
                           "%s: %s %" PRId64 " and %" PRId64 " both reach it",
                           text, what, rep->first[i], rep->second[i]);
         } else if (!rep->have_pair) {
-            kpl_diag_note(lc->diags, diag, loop->span, "%s %s %" PRId64
-                          " %s", text, is_stack ? "has" : "makes", count,
-                          what);
+            kpl_diag_note(lc->diags, diag, loop->span,
+                          "%s makes %" PRId64 " %s", text, count, what);
         }
         any = true;
     }

@@ -546,8 +546,11 @@ static int count_component(const struct context *cx, const struct level *lv,
             g.rows = kpl_mul_sat(g.rows, g.ext[j]);
         }
     }
-    g.row_len = g.ext[g.m - 1] + 1;
     res->cells = cells;
+    if (cells <= 0) {
+        return 0; /* an empty layer: nothing to cover */
+    }
+    g.row_len = g.ext[g.m - 1] + 1;
     int64_t work = kpl_mul_sat(placements_of(lv, gmask), g.rows);
     if (kpl_mul_sat(g.rows, g.row_len) > KPL_COVERAGE_MAX_CELLS ||
         work > MAX_WORK) {

@@ -382,7 +382,7 @@ static void test_check_coverage_gap_between_copies(void **state)
     expect_text(w, seven_rows(w, 5),
                 "kaplac: error: gbuf of layer 'rows' computes point (xo=4) "
                 "0 times, expected once [coverage]\n"
-                "kaplac: note: stack (Xo+=5, Xi+=5) x 2 has 2 copies\n");
+                "kaplac: note: stack (Xo+=5, Xi+=5) x 2 makes 2 copies\n");
 }
 
 static void test_check_coverage_replicating_stack(void **state)
