@@ -8,6 +8,10 @@
  * regions), then every layer in network order (capacity, fan-out,
  * containment, coverage; REGF before GBUF within each rule), then the
  * segment-level capacity.
+ *
+ * Limitation: pipelined neighbours are not compared (the shared tensor's
+ * extents and outer updates, check.h's "segment" rule); a segment whose
+ * producer and consumer tile their shared tensor differently passes.
  */
 #include "checker/check.h"
 

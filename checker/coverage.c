@@ -781,7 +781,11 @@ static void assemble(const struct context *cx, enum kpl_level level,
             place_point(cr, gmask, cr->bad_shape, cr->bad_rel, out->point);
             out->count *= cr->bad_count;
         } else {
-            /* Not counted (too large): its first point, count unknown. */
+            /*
+             * Limitation: a component too large to count contributes its
+             * first point with an assumed count of 1, so the reported count
+             * can be wrong when that component also fails.
+             */
             int64_t rel[KPL_LOOP_DIMS] = {0};
             for (int d = 0; d < KPL_LOOP_DIMS; d++) {
                 rel[d] = cr->nshape > 0 ? cr->shapes[0].shape.lo[d] : 0;

@@ -24,6 +24,11 @@
  * which is checked with a dense counter array per component.  For the REGF
  * level the parent of a component is each distinct shape that the GBUF
  * placements give it (clipped ranges relative to goff, and delta).
+ *
+ * The point reported is the first bad point (in the order N, C, K, Xo, Yo,
+ * R, S) of the first failing component, completed by a point counted once
+ * in every other component; it is a true counterexample, not always the
+ * lexicographically first one of the whole space.
  */
 #ifndef KPL_CHECKER_COVERAGE_H
 #define KPL_CHECKER_COVERAGE_H
