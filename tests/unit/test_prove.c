@@ -148,6 +148,11 @@ static void test_prove_overlapping_stack_found(void **state)
     assert_int_equal(a > b ? a - b : b - a, 1);
     int64_t xo = ob->cex.point[KPL_DIM_XO];
     assert_true(xo == (a > b ? a : b));
+    /* The enumerator counts the point twice as well (other dims 0). */
+    int64_t point[KPL_LOOP_DIMS] = {0};
+    point[KPL_DIM_XO] = xo;
+    assert_int_equal(kpl_enumerate_point(scheme, 0, KPL_LEVEL_REGF, point),
+                     2);
 }
 
 /* 7 output rows in GBUF tiles of 4: the second tile is clipped to 3. */
@@ -188,7 +193,8 @@ static void test_prove_clipped_edge_tile_valid(void **state)
 static void test_prove_missing_row_found(void **state)
 {
     struct world *w = *state;
-    int bad = prove(w, rows7(w, 3));
+    struct kpl_scheme *scheme = rows7(w, 3);
+    int bad = prove(w, scheme);
     dump(w);
     assert_true(bad > 0);
     const struct kpl_obligation *ob = find(w, KPL_OBL_GAP, KPL_LEVEL_REGF);
@@ -198,6 +204,9 @@ static void test_prove_missing_row_found(void **state)
     assert_int_equal(ob->cex.point[KPL_DIM_XO], 3);
     assert_int_equal(ob->cex.nouter, 1);
     assert_int_equal(ob->cex.outer[0].index, 0);
+    int64_t point[KPL_LOOP_DIMS] = {0, 0, 0, 3, 0, 0, 0};
+    assert_int_equal(kpl_enumerate_point(scheme, 0, KPL_LEVEL_REGF, point),
+                     0);
 }
 
 /* A 3x3 conv whose scheme pins the window to 1x1 at every level. */
@@ -233,12 +242,68 @@ static void test_prove_pinned_window_fails_coverage(void **state)
     /* The missed point uses a window row or column other than 0. */
     assert_true(ob->cex.point[KPL_DIM_R] != 0 ||
                 ob->cex.point[KPL_DIM_S] != 0);
+    int64_t point[KPL_LOOP_DIMS] = {0};
+    for (int d = 0; d < KPL_LOOP_DIMS; d++) {
+        if (ob->cex.point_dims & KPL_DIM_BIT(d)) {
+            point[d] = ob->cex.point[d];
+        }
+    }
+    assert_int_equal(kpl_enumerate_point(scheme, 0, KPL_LEVEL_GBUF, point),
+                     0);
     assert_non_null(ob->diag);
     bool names_wgt = false;
     for (const struct kpl_note *n = ob->diag->notes; n; n = n->next) {
         names_wgt = names_wgt || strstr(n->message, "tensor 'wgt' at gbuf");
     }
     assert_true(names_wgt);
+}
+
+/* A resource limit too small to search ends coverage as unknown, with a
+ * warning, and never as proved or violated. */
+static void test_prove_resource_limit_gives_unknown(void **state)
+{
+    struct world *w = *state;
+    struct kpl_scheme *scheme = fx_conv2_a(w->arena,
+                                           fx_arch_multinode(w->arena));
+    struct kpl_prove_opts opts;
+    kpl_prove_opts_init(&opts);
+    opts.rlimit = 1;
+    int bad = kpl_prove_scheme(scheme, &opts, w->arena, &w->diags,
+                               &w->proof);
+    assert_true(w->proof.unknown > 0);
+    assert_int_equal(w->proof.violated, 0);
+    assert_int_equal(bad, w->proof.unknown);
+    int warnings = 0;
+    for (const struct kpl_diag *d = w->diags.head; d; d = d->next) {
+        assert_string_equal(d->rule, "prove-unknown");
+        assert_int_equal(d->severity, KPL_SEV_WARNING);
+        warnings++;
+    }
+    assert_int_equal(warnings, w->proof.unknown);
+    const struct kpl_obligation *ob = find(w, KPL_OBL_GAP, KPL_LEVEL_REGF);
+    assert_int_equal(ob->verdict, KPL_VERDICT_UNKNOWN);
+    assert_non_null(ob->reason);
+}
+
+/* The proof's JSON names the obligation, its verdict and counterexample. */
+static void test_prove_json_counterexample(void **state)
+{
+    struct world *w = *state;
+    struct kpl_scheme *scheme = rows7(w, 3);
+    prove(w, scheme);
+    struct kpl_buf buf;
+    kpl_buf_init(&buf);
+    kpl_proof_render_json(&w->proof, &w->diags, NULL, &buf);
+    assert_non_null(strstr(buf.data, "\"verdict\": \"violated\""));
+    assert_non_null(strstr(buf.data, "\"kind\": \"coverage-gap\", "
+                                     "\"rule\": \"coverage\", "
+                                     "\"layer\": \"rows\", "
+                                     "\"level\": \"regf\""));
+    assert_non_null(strstr(buf.data, "\"point\": {\"Xo\": 3, \"R\": 0}"));
+    assert_non_null(strstr(buf.data, "\"outer\": [{\"level\": \"gbuf\", "
+                                     "\"loop\": \"update 1\", \"index\": 0, "
+                                     "\"count\": 2}]"));
+    kpl_buf_free(&buf);
 }
 
 /* ---- parameters ---- */
@@ -751,6 +816,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_prove_pinned_window_fails_coverage, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_prove_resource_limit_gives_unknown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prove_json_counterexample,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_prove_parameter_range_valid,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_prove_parameter_counterexample,
