@@ -298,6 +298,9 @@ static void gen_level(struct rng *r, struct kpl_level_map *lm,
         lm->tile_given[t] = true;
         lm->share[t] = 1;
     }
+    if (rnd(r, 0, 3) == 0) {
+        lm->share[rnd(r, 0, KPL_TENSOR_COUNT - 1)] = rnd(r, 2, 3);
+    }
     if (broken) {
         perturb(r, lm, layer);
     }
