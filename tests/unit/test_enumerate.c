@@ -262,6 +262,11 @@ static void perturb(struct rng *r, struct kpl_level_map *lm,
     case 4: /* replication */
         fx_stack(lm, "", rnd(r, 1, 2));
         break;
+    case 5: /* a stack walking backwards, partly off the parent */
+        if (lm->nstack > 0 && lm->stacks[0].nshift > 0) {
+            lm->stacks[0].shifts[0].step = -lm->stacks[0].shifts[0].step;
+        }
+        break;
     default:
         break;
     }
