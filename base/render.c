@@ -263,7 +263,7 @@ static void sarif_location(struct kpl_diags *diags, struct kpl_span span,
     }
     kpl_buf_printf(out,
                    "}, \"region\": {\"startLine\": %zu, \"startColumn\": %zu, "
-                   "\"endLine\": %zu, \"endColumn\": %zu}}",
+                   "\"endLine\": %zu, \"endColumn\": %zu}}}",
                    pos[0], pos[1], pos[2], pos[3]);
 }
 

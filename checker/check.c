@@ -372,7 +372,12 @@ static void check_window(const struct layer_check *lc, int level)
             !tensor_has(layer, KPL_TENSOR_OFM, xo)) {
             continue;
         }
-        int64_t window = kpl_layer_extent(layer, lc->scheme->batch, r);
+        /*
+         * A layer without weights names no window dimension: its window is
+         * covered by the input tile's steps (coverage checks that), so the
+         * tile needs one window row.
+         */
+        int64_t window = 1;
         if (tensor_has(layer, KPL_TENSOR_WGT, r)) {
             if (!lm->tile_given[KPL_TENSOR_WGT]) {
                 continue; /* reported as a missing directive */

@@ -396,9 +396,11 @@ static void describe(const struct ctx *cx, struct kpl_obligation *ob)
     struct kpl_counterexample *cex = &ob->cex;
     const char *where = "";
     if (cx->level == KPL_LEVEL_REGF) {
-        where = kpl_arena_printf(arena, " inside the gbuf tile of (%s)",
-                                 placement_text(arena, cex->outer,
-                                                cex->nouter));
+        where = cex->nouter == 0
+                    ? " inside the only gbuf tile"
+                    : kpl_arena_printf(arena, " inside the gbuf tile at (%s)",
+                                       placement_text(arena, cex->outer,
+                                                      cex->nouter));
     }
     const char *lvname = kpl_level_names[cx->level];
     if (ob->kind == KPL_OBL_GAP) {

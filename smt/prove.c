@@ -694,24 +694,40 @@ static void prove_extents(struct kpl_prover *pv,
 
 /* ---- containment: the input window ---- */
 
+/*
+ * A layer without weights (pool, eltwise) names no window dimension in any
+ * tensor: its window is covered by the input tile's steps, so the tile
+ * needs one window row (unit_window), as in the checker.
+ */
 struct window_axis {
     enum kpl_dim out, win, in;
     int64_t stride;
+    bool unit_window;
 };
 
 static int window_axes(const struct kpl_layer *l, struct window_axis ax[2])
 {
     int n = 0;
     unsigned ifm = l->tensor_dims[KPL_TENSOR_IFM];
+    unsigned wgt = l->tensor_dims[KPL_TENSOR_WGT];
     if (ifm & KPL_DIM_BIT(KPL_DIM_XI)) {
         ax[n++] = (struct window_axis){KPL_DIM_XO, KPL_DIM_R, KPL_DIM_XI,
-                                       l->stride_x};
+                                       l->stride_x,
+                                       !(wgt & KPL_DIM_BIT(KPL_DIM_R))};
     }
     if (ifm & KPL_DIM_BIT(KPL_DIM_YI)) {
         ax[n++] = (struct window_axis){KPL_DIM_YO, KPL_DIM_S, KPL_DIM_YI,
-                                       l->stride_y};
+                                       l->stride_y,
+                                       !(wgt & KPL_DIM_BIT(KPL_DIM_S))};
     }
     return n;
+}
+
+static Z3_ast window_extent(struct kpl_smt *smt,
+                            const struct kpl_enc_level *lv,
+                            const struct window_axis *ax)
+{
+    return ax->unit_window ? kpl_smt_int(smt, 1) : lv->extent[ax->win];
 }
 
 /* Point (o, w) of the ofm tile and window whose input index is past the
@@ -726,7 +742,7 @@ static Z3_ast window_escape(struct kpl_enc *enc, const struct kpl_enc_level *lv,
                             w);
     Z3_ast inside = kpl_smt_and(
         smt, kpl_smt_in_range(smt, o, zero, lv->extent[ax->out]),
-        kpl_smt_in_range(smt, w, zero, lv->extent[ax->win]));
+        kpl_smt_in_range(smt, w, zero, window_extent(smt, lv, ax)));
     Z3_ast past = kpl_smt_le(smt, lv->tile[KPL_TENSOR_IFM][ax->in], in);
     return kpl_smt_and(smt, inside, past);
 }
@@ -741,7 +757,7 @@ static Z3_ast window_fits(struct kpl_enc *enc, const struct kpl_enc_level *lv,
         Z3_ast span = kpl_smt_mul(
             smt, kpl_smt_sub(smt, lv->extent[ax[a].out], kpl_smt_int(smt, 1)),
             kpl_smt_int(smt, ax[a].stride));
-        span = kpl_smt_add(smt, span, lv->extent[ax[a].win]);
+        span = kpl_smt_add(smt, span, window_extent(smt, lv, &ax[a]));
         all = kpl_smt_and(smt, all,
                           kpl_smt_le(smt, span,
                                      lv->tile[KPL_TENSOR_IFM][ax[a].in]));

@@ -103,5 +103,36 @@ grep_in err "unknown network 'nosuch'" "unknown network message"
 expect 2 "solve to unwritable file" -- --solve --network mlp-l \
     -o "$tmp/no/such/dir/out.kapla"
 
+# Machine output: SARIF 2.1.0 structure for lint and prove of a failing
+# scheme, and JSON that parses.
+golden="$src/tests/golden"
+check_sarif() {
+    if python3 "$src/tests/cli/check_sarif.py" "$tmp/out" "$@" 2>"$tmp/why"
+    then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL sarif: $(cat "$tmp/why")"
+    fi
+}
+expect 1 "lint sarif" -- --format sarif "$golden/capacity.kapla"
+check_sarif capacity
+expect 1 "prove sarif" -- --prove --format sarif \
+    "$golden/coverage-window.kapla"
+check_sarif coverage
+expect 1 "lint sarif of several rules" -- --format sarif \
+    "$golden/containment.kapla"
+check_sarif capacity containment coverage
+for job in "" --prove; do
+    expect 1 "json $job" -- $job --format json "$golden/coverage-gap.kapla"
+    if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' \
+        "$tmp/out" 2>/dev/null; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL json $job: output does not parse"
+    fi
+done
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
