@@ -21,6 +21,10 @@ struct memo_entry {
     bool ifm_on_chip;
     bool ofm_on_chip;
     int64_t gbuf_words; /* left for the layer's tiles */
+    enum intra_effort effort;
+    struct plan_ctx ctx;  /* what the search reads */
+    int layer_index;
+    bool searched;        /* false while only wanted (solve_layer_want) */
     struct intra_result result;
     /* The candidate kept: the cheapest that kpl_check_layer accepts. */
     bool valid;
@@ -34,8 +38,11 @@ struct memo_entry {
 struct solve_memo {
     struct kpl_arena *arena;
     const struct kpl_solve_opts *opts;
-    double deadline; /* clock() value; 0: none */
+    double deadline; /* intra_now() value; 0: none */
+    double start;    /* intra_now() value when the solve began */
+    enum intra_effort effort; /* of the searches made now */
     struct memo_entry *head;
+    struct memo_entry **tail; /* where the next entry goes: creation order */
     int searches;
     struct kpl_scheme scratch; /* where candidates are checked and costed */
 };
@@ -53,6 +60,18 @@ bool solve_memo_init(struct solve_memo *memo, struct kpl_arena *arena,
 const struct memo_entry *solve_layer(struct solve_memo *memo,
                                      const struct plan_ctx *ctx, int layer,
                                      const struct kpl_region *region);
+
+/* Reports progress through opts->progress, when set. */
+void solve_progress(const struct solve_memo *memo, double done);
+
+/*
+ * Notes that ctx's layer will be wanted on region, without searching it
+ * yet; solve_memo_run then searches every wanted entry, on opts->threads
+ * threads.  False when out of memory.
+ */
+bool solve_layer_want(struct solve_memo *memo, const struct plan_ctx *ctx,
+                      int layer, const struct kpl_region *region);
+void solve_memo_run(struct solve_memo *memo);
 
 /* The search context of layer j of segment s of scheme. */
 void solve_layer_ctx(const struct kpl_scheme *scheme, int s, int j,

@@ -37,6 +37,13 @@ struct ranked {
     struct plan plan;
 };
 
+double intra_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static int64_t ceil_div(int64_t a, int64_t b)
 {
     return (a + b - 1) / b;
@@ -513,20 +520,21 @@ static void gbuf_descents(const struct plan_ctx *ctx, const struct plan *base,
     }
 }
 
-static void descent_search(const struct plan_ctx *ctx,
+static void descent_search(const struct plan_ctx *ctx, bool lite,
                            struct intra_result *out)
 {
     struct ranked parts[KEEP_PARTS];
-    int nparts = node_partitions(ctx, parts, KEEP_PARTS);
+    int nparts = node_partitions(ctx, parts, lite ? 1 : KEEP_PARTS);
 
     for (int i = 0; i < nparts; i++) {
         struct plan base = parts[i].plan;
         set_node_share(ctx, &base);
         struct ranked stacks[KEEP_STACKS];
-        int nstacks = pe_stacks(ctx, &base, stacks, KEEP_STACKS);
+        int nstacks = pe_stacks(ctx, &base, stacks, lite ? 2 : KEEP_STACKS);
         for (int j = 0; j < nstacks; j++) {
             struct ranked regf[KEEP_REGF];
-            int nregf = regf_descents(ctx, &stacks[j].plan, regf, KEEP_REGF);
+            int nregf = regf_descents(ctx, &stacks[j].plan, regf,
+                                      lite ? 1 : KEEP_REGF);
             for (int k = 0; k < nregf; k++) {
                 gbuf_descents(ctx, &regf[k].plan, out);
             }
@@ -549,7 +557,7 @@ struct exhaustive {
 static bool out_of_time(struct exhaustive *ex)
 {
     if (!ex->stopped && ex->deadline > 0 && ex->evaluations % 4096 == 0) {
-        ex->stopped = (double)clock() > ex->deadline;
+        ex->stopped = intra_now() > ex->deadline;
     }
     return ex->stopped;
 }
@@ -678,12 +686,12 @@ static void explain_failure(const struct plan_ctx *ctx,
     out->need_words = plan_words(ctx, &p, out->failed_level);
 }
 
-void intra_search(const struct plan_ctx *ctx, bool exhaustive,
+void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
                   double deadline, struct intra_result *out)
 {
     *out = (struct intra_result){0};
-    descent_search(ctx, out);
-    if (exhaustive) {
+    descent_search(ctx, effort == INTRA_LITE, out);
+    if (effort == INTRA_EXHAUSTIVE) {
         exhaustive_search(ctx, deadline, out);
     }
 

@@ -27,11 +27,21 @@ struct intra_result {
     int64_t need_words;
 };
 
+/* Seconds on a monotonic wall clock: what deadlines are measured in. */
+double intra_now(void);
+
 /*
- * Searches ctx's layer.  deadline is a clock() value after which the
+ * Searches ctx's layer with the given effort.  deadline is an intra_now()
+ * value after which the
  * exhaustive search stops early with the best so far (0: none).
  */
-void intra_search(const struct plan_ctx *ctx, bool exhaustive,
+enum intra_effort {
+    INTRA_LITE,       /* one node partition, two PE stacks: for ranking */
+    INTRA_DESCENT,    /* the full descent */
+    INTRA_EXHAUSTIVE, /* the descent, then every plan of the space */
+};
+
+void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
                   double deadline, struct intra_result *out);
 
 /* The smallest plan: unit tiles, no stacks; false when it does not fit. */

@@ -151,11 +151,12 @@ int64_t plan_words(const struct plan_ctx *ctx, const struct plan *p,
     return words;
 }
 
+/* Stack counts are bounded by the nodes or PEs, so the product is small. */
 static int64_t level_copies(const struct plan_level *l)
 {
     int64_t copies = 1;
     for (int d = 0; d < PLAN_DIMS; d++) {
-        copies = kpl_mul_sat(copies, l->stack[d]);
+        copies *= l->stack[d];
     }
     return copies;
 }
@@ -227,20 +228,31 @@ bool plan_valid(const struct plan_ctx *ctx, const struct plan *p)
            plan_level_valid(ctx, p, KPL_LEVEL_REGF);
 }
 
-int plan_update_dims(const struct plan_ctx *ctx, const struct plan *p,
-                     enum kpl_level lv, int dims[PLAN_DIMS])
+/* Update dims of a level from its trip counts, innermost first. */
+static int update_dims(int order, const int64_t trips[PLAN_DIMS],
+                       int dims[PLAN_DIMS])
 {
     int n = 0;
-    const int *groups = group_orders[p->lv[lv].order];
+    const int *groups = group_orders[order];
     for (int g = 0; g < 3; g++) {
         for (int i = 0; i < 3; i++) {
             int d = group_dims[groups[g]][i];
-            if (d >= 0 && plan_trips(p, lv, d, ctx) > 1) {
+            if (d >= 0 && trips[d] > 1) {
                 dims[n++] = d;
             }
         }
     }
     return n;
+}
+
+int plan_update_dims(const struct plan_ctx *ctx, const struct plan *p,
+                     enum kpl_level lv, int dims[PLAN_DIMS])
+{
+    int64_t trips[PLAN_DIMS];
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        trips[d] = plan_trips(p, lv, d, ctx);
+    }
+    return update_dims(p->lv[lv].order, trips, dims);
 }
 
 /* Share of a tensor's tile that is new after one step along d. */
@@ -279,8 +291,8 @@ static void loops_init(const struct plan_ctx *ctx, const struct plan *p,
             lp->trips[lv][d] = plan_trips(p, (enum kpl_level)lv, d, ctx);
             lp->iters[lv] *= (double)lp->trips[lv][d];
         }
-        lp->n[lv] = plan_update_dims(ctx, p, (enum kpl_level)lv,
-                                     lp->dims[lv]);
+        lp->n[lv] = update_dims(p->lv[lv].order, lp->trips[lv],
+                                lp->dims[lv]);
     }
 }
 
@@ -405,6 +417,7 @@ void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
     double gbuf = tr.bus + tr.dram + 2 * tr.remote;
     out->cycles = cycles;
     out->dram_words = tr.dram;
+    out->remote_words = tr.remote;
     out->energy = arch->e_mac * ops + arch->e_regf * tr.regf +
                   arch->e_bus * tr.bus + arch->e_gbuf * gbuf +
                   arch->e_dram * tr.dram +

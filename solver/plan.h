@@ -60,6 +60,7 @@ struct plan_est {
     double energy; /* pJ */
     double cycles;
     double dram_words;
+    double remote_words; /* read from or written to a pipelined neighbour */
 };
 
 /* Fills ctx for layer on a region of `nodes` nodes (rows x cols). */

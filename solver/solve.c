@@ -8,6 +8,7 @@
  */
 #include "solver/solve.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "checker/check.h"
@@ -44,12 +45,22 @@ bool solve_memo_init(struct solve_memo *memo, struct kpl_arena *arena,
     memo->arena = arena;
     memo->opts = opts;
     memo->deadline = deadline;
+    memo->start = intra_now();
+    memo->effort = opts->exhaustive ? INTRA_EXHAUSTIVE : INTRA_DESCENT;
     memo->scratch = *scheme;
     memo->scratch.nsegment = 0;
     memo->scratch.segments = NULL;
     memo->scratch.maps = kpl_arena_array(arena, (size_t)scheme->net->nlayer,
                                          sizeof *memo->scratch.maps);
     return memo->scratch.maps != NULL;
+}
+
+void solve_progress(const struct solve_memo *memo, double done)
+{
+    if (memo->opts->progress != NULL) {
+        double elapsed = intra_now() - memo->start;
+        memo->opts->progress(memo->opts->progress_user, done, elapsed);
+    }
 }
 
 static double cost_objective(enum kpl_goal goal,
@@ -101,8 +112,8 @@ static void keep_best(struct solve_memo *memo, const struct plan_ctx *ctx,
     scratch->maps[layer] = (struct kpl_layer_map){0};
 }
 
-const struct memo_entry *solve_layer(struct solve_memo *memo,
-                                     const struct plan_ctx *ctx, int layer,
+static struct memo_entry *memo_find(const struct solve_memo *memo,
+                                     const struct plan_ctx *ctx,
                                      const struct kpl_region *region)
 {
     for (struct memo_entry *e = memo->head; e != NULL; e = e->next) {
@@ -110,10 +121,19 @@ const struct memo_entry *solve_layer(struct solve_memo *memo,
                                                             region) &&
             e->ifm_on_chip == ctx->ifm_on_chip &&
             e->ofm_on_chip == ctx->ofm_on_chip &&
-            e->gbuf_words == ctx->words[KPL_LEVEL_GBUF]) {
+            e->gbuf_words == ctx->words[KPL_LEVEL_GBUF] &&
+            e->effort == memo->effort) {
             return e;
         }
     }
+    return NULL;
+}
+
+/* A new entry, not searched yet, appended in creation order. */
+static struct memo_entry *memo_add(struct solve_memo *memo,
+                                   const struct plan_ctx *ctx, int layer,
+                                   const struct kpl_region *region)
+{
     struct memo_entry *e = kpl_arena_alloc(memo->arena, sizeof *e);
     if (e == NULL) {
         return NULL;
@@ -123,12 +143,121 @@ const struct memo_entry *solve_layer(struct solve_memo *memo,
     e->ifm_on_chip = ctx->ifm_on_chip;
     e->ofm_on_chip = ctx->ofm_on_chip;
     e->gbuf_words = ctx->words[KPL_LEVEL_GBUF];
-    intra_search(ctx, memo->opts->exhaustive, memo->deadline, &e->result);
-    keep_best(memo, ctx, layer, region, e);
-    e->next = memo->head;
-    memo->head = e;
-    memo->searches++;
+    e->effort = memo->effort;
+    e->ctx = *ctx;
+    e->layer_index = layer;
+    if (memo->tail == NULL) {
+        memo->tail = &memo->head;
+    }
+    *memo->tail = e;
+    memo->tail = &e->next;
     return e;
+}
+
+/* Checks and costs a searched entry's candidates (one thread only). */
+static void memo_finish(struct solve_memo *memo, struct memo_entry *e)
+{
+    keep_best(memo, &e->ctx, e->layer_index, &e->region, e);
+    e->searched = true;
+    memo->searches++;
+}
+
+const struct memo_entry *solve_layer(struct solve_memo *memo,
+                                     const struct plan_ctx *ctx, int layer,
+                                     const struct kpl_region *region)
+{
+    struct memo_entry *e = memo_find(memo, ctx, region);
+    if (e == NULL) {
+        e = memo_add(memo, ctx, layer, region);
+        if (e == NULL) {
+            return NULL;
+        }
+    }
+    if (!e->searched) {
+        intra_search(&e->ctx, e->effort, memo->deadline, &e->result);
+        memo_finish(memo, e);
+    }
+    return e;
+}
+
+bool solve_layer_want(struct solve_memo *memo, const struct plan_ctx *ctx,
+                      int layer, const struct kpl_region *region)
+{
+    return memo_find(memo, ctx, region) != NULL ||
+           memo_add(memo, ctx, layer, region) != NULL;
+}
+
+/*
+ * Threads take the wanted entries one at a time from a shared counter;
+ * each search reads only its own entry's context and writes only its own
+ * result, so the results do not depend on which thread ran which.
+ */
+struct workers {
+    struct memo_entry **jobs;
+    int njobs;
+    int next;
+    pthread_mutex_t lock;
+    double deadline;
+};
+
+static void *work(void *arg)
+{
+    struct workers *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        int i = w->next++;
+        pthread_mutex_unlock(&w->lock);
+        if (i >= w->njobs) {
+            return NULL;
+        }
+        struct memo_entry *e = w->jobs[i];
+        intra_search(&e->ctx, e->effort, w->deadline, &e->result);
+    }
+}
+
+static void run_threads(struct workers *w, int threads)
+{
+    pthread_t ids[64];
+    int started = 0;
+    if (threads > 64) {
+        threads = 64;
+    }
+    for (int t = 1; t < threads; t++) {
+        if (pthread_create(&ids[started], NULL, work, w) == 0) {
+            started++;
+        }
+    }
+    work(w);
+    for (int t = 0; t < started; t++) {
+        pthread_join(ids[t], NULL);
+    }
+}
+
+void solve_memo_run(struct solve_memo *memo)
+{
+    int n = 0;
+    for (struct memo_entry *e = memo->head; e != NULL; e = e->next) {
+        n += !e->searched;
+    }
+    if (n == 0) {
+        return;
+    }
+    struct workers w = {.njobs = n, .deadline = memo->deadline};
+    w.jobs = kpl_arena_array(memo->arena, (size_t)n, sizeof *w.jobs);
+    if (w.jobs == NULL || pthread_mutex_init(&w.lock, NULL) != 0) {
+        return; /* solve_layer searches them one by one instead */
+    }
+    int i = 0;
+    for (struct memo_entry *e = memo->head; e != NULL; e = e->next) {
+        if (!e->searched) {
+            w.jobs[i++] = e;
+        }
+    }
+    run_threads(&w, memo->opts->threads);
+    pthread_mutex_destroy(&w.lock);
+    for (i = 0; i < n; i++) {
+        memo_finish(memo, w.jobs[i]);
+    }
 }
 
 static void report_unmappable(const struct kpl_scheme *scheme, int i,
@@ -202,7 +331,7 @@ struct kpl_scheme *kpl_solve(const struct kpl_network *net,
         o.depth = net->training ? 1 : 5;
     }
     double deadline = o.time_limit > 0
-                          ? (double)clock() + o.time_limit * CLOCKS_PER_SEC
+                          ? intra_now() + o.time_limit
                           : 0;
 
     struct kpl_scheme *scheme = kpl_arena_alloc(arena, sizeof *scheme);

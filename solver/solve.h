@@ -17,6 +17,16 @@ enum kpl_goal {
     KPL_GOAL_EDP,
 };
 
+/*
+ * Progress of a solve: `done` in [0, 1] (layers of the network whose
+ * segment candidates are all costed), `elapsed` in seconds of wall time
+ * since kpl_solve began.  The library calls it from the thread that called
+ * kpl_solve, after each layer and every few thousand plans of an
+ * exhaustive search; what to print, and when, is the caller's choice.
+ */
+typedef void (*kpl_solve_progress_fn)(void *user, double done,
+                                      double elapsed);
+
 struct kpl_solve_opts {
     int64_t batch;
     enum kpl_goal goal;
@@ -25,6 +35,8 @@ struct kpl_solve_opts {
     int keep;           /* chains kept by the dynamic programme; 0: 4 */
     int threads;        /* 0: 1 */
     double time_limit;  /* seconds; 0: none */
+    kpl_solve_progress_fn progress; /* NULL: none */
+    void *progress_user;
 };
 
 /*
