@@ -6,9 +6,15 @@ search of the same space and the solver's energy overhead against it.
 
     bench/solve_bench.py [--kaplac build/kaplac] [--exhaustive]
                          [--networks alexnet,mlp-l] [--timeout 1800]
+                         [--setups multinode:64,edge:1] [--modes
+                         inference,training] [--ex-threads 2]
+                         [--ex-limit SECONDS] [--ex-setups edge:1]
 
-Prints a Markdown table.  Every solve is pinned to one core (taskset) when
-taskset exists; peak memory is the child's maximum resident set.  Each
+Prints a Markdown table.  Every KAPLA solve is pinned to one core (taskset)
+when taskset exists; the exhaustive one runs on --ex-threads threads (two
+cores by default) under --ex-limit seconds, and a row whose exhaustive
+search hit that limit marks its figures with '*' (best found so far, so
+the overhead is then only a bound); peak memory is the child's maximum resident set.  Each
 printed scheme is linted again, and a row whose scheme does not lint clean
 says so.  Figures go to standard output, progress to standard error.
 """
@@ -41,15 +47,19 @@ def run(cmd, timeout):
     return proc.returncode, err, time.monotonic() - start
 
 
-def solve(kaplac, net, arch, batch, training, exhaustive, timeout, path):
+def solve(kaplac, net, arch, batch, training, exhaustive, timeout, path,
+          threads=1, limit=0):
     cmd = [kaplac, "--solve", "--network", net, "--arch", arch,
            "--batch", str(batch), "-o", path]
     if training:
         cmd.append("--training")
     if exhaustive:
-        cmd.append("--exhaustive")
+        cmd += ["--exhaustive", "--threads", str(threads)]
+        if limit > 0:
+            cmd += ["--time-limit", str(int(limit))]
     if shutil.which("taskset"):
-        cmd = ["taskset", "-c", "0"] + cmd
+        cores = ",".join(str(i) for i in range(max(threads, 1)))
+        cmd = ["taskset", "-c", cores] + cmd
     wrapper = ["/usr/bin/time", "-f", "%M"] if os.path.exists(
         "/usr/bin/time") else []
     code, err, seconds = run(wrapper + cmd, timeout)
@@ -85,16 +95,28 @@ def main():
     parser.add_argument("--exhaustive", action="store_true")
     parser.add_argument("--networks", default=",".join(NETWORKS))
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--setups",
+                        default=",".join(f"{a}:{b}" for a, b in SETUPS))
+    parser.add_argument("--modes", default="inference,training")
+    parser.add_argument("--ex-threads", type=int, default=2)
+    parser.add_argument("--ex-limit", type=float, default=0)
+    parser.add_argument("--ex-setups", default="",
+                        help="presets (arch:batch) to run exhaustively; "
+                        "default: all of --setups")
     args = parser.parse_args()
+    setups = [(a, int(b)) for a, b in
+              (x.split(":") for x in args.setups.split(","))]
+    ex_setups = set(args.ex_setups.split(",")) if args.ex_setups else None
+    modes = args.modes.split(",")
 
     print("| network | mode | preset | batch | solve s | energy J | cycles "
           "| peak MiB | exhaustive J | overhead | exhaustive s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     tmp = tempfile.mkdtemp()
     for net in args.networks.split(","):
-        for training in (False, True):
-            for arch, batch in SETUPS:
-                mode = "training" if training else "inference"
+        for mode in modes:
+            training = mode == "training"
+            for arch, batch in setups:
                 print(f"bench: {net} {mode} {arch} {batch}",
                       file=sys.stderr)
                 path = os.path.join(tmp, "s.kapla")
@@ -106,9 +128,14 @@ def main():
                 elif not lint_clean(args.kaplac, path):
                     status = " (does not lint clean)"
                 ex = {"energy": None, "seconds": None}
-                if args.exhaustive and r["code"] == 0:
+                wanted = ex_setups is None or f"{arch}:{batch}" in ex_setups
+                if args.exhaustive and r["code"] == 0 and wanted:
                     ex = solve(args.kaplac, net, arch, batch, training, True,
-                               args.timeout, path)
+                               args.timeout, path, args.ex_threads,
+                               args.ex_limit)
+                limited = (args.ex_limit > 0 and ex["seconds"] is not None
+                           and ex["seconds"] >= args.ex_limit)
+                mark = "*" if limited else ""
                 over = None
                 if r["energy"] and ex["energy"]:
                     over = 100.0 * (r["energy"] / ex["energy"] - 1.0)
@@ -116,9 +143,10 @@ def main():
                 print(f"| {net}{status} | {mode} | {arch} | {batch} "
                       f"| {r['seconds']:.3f} | {fmt(r['energy'], '.5g')} "
                       f"| {fmt(r['cycles'], 'd')} | {fmt(peak, '.1f')} "
-                      f"| {fmt(ex['energy'], '.5g')} "
+                      f"| {fmt(ex['energy'], '.5g')}{mark} "
                       f"| {fmt(over, '+.2f')}{'%' if over is not None else ''}"
-                      f" | {fmt(ex['seconds'], '.1f')} |", flush=True)
+                      f"{mark} | {fmt(ex['seconds'], '.1f')}{mark} |",
+                      flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
