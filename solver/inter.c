@@ -587,7 +587,9 @@ bool inter_choose_segments(struct kpl_scheme *scheme,
                 here[r].spatial = false;
             }
         }
-        solve_progress(memo, (double)j / n);
+        solve_progress(memo, memo->opts->threads > 1
+                                 ? 0.9 + 0.1 * (double)j / n
+                                 : (double)j / n);
     }
     memo->effort = effort;
 

@@ -200,13 +200,19 @@ struct workers {
     double deadline;
 };
 
+static int take_job(struct workers *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int i = w->next++;
+    pthread_mutex_unlock(&w->lock);
+    return i;
+}
+
 static void *work(void *arg)
 {
     struct workers *w = arg;
     for (;;) {
-        pthread_mutex_lock(&w->lock);
-        int i = w->next++;
-        pthread_mutex_unlock(&w->lock);
+        int i = take_job(w);
         if (i >= w->njobs) {
             return NULL;
         }
@@ -215,7 +221,23 @@ static void *work(void *arg)
     }
 }
 
-static void run_threads(struct workers *w, int threads)
+/* The calling thread's share, reporting progress between its searches
+ * (the first 90% of the solve; the programme after it is quick). */
+static void work_and_report(struct solve_memo *memo, struct workers *w)
+{
+    for (;;) {
+        int i = take_job(w);
+        if (i >= w->njobs) {
+            return;
+        }
+        solve_progress(memo, 0.9 * (double)i / w->njobs);
+        struct memo_entry *e = w->jobs[i];
+        intra_search(&e->ctx, e->effort, w->deadline, &e->result);
+    }
+}
+
+static void run_threads(struct solve_memo *memo, struct workers *w,
+                        int threads)
 {
     pthread_t ids[64];
     int started = 0;
@@ -227,7 +249,7 @@ static void run_threads(struct workers *w, int threads)
             started++;
         }
     }
-    work(w);
+    work_and_report(memo, w);
     for (int t = 0; t < started; t++) {
         pthread_join(ids[t], NULL);
     }
@@ -253,7 +275,7 @@ void solve_memo_run(struct solve_memo *memo)
             w.jobs[i++] = e;
         }
     }
-    run_threads(&w, memo->opts->threads);
+    run_threads(memo, &w, memo->opts->threads);
     pthread_mutex_destroy(&w.lock);
     for (i = 0; i < n; i++) {
         memo_finish(memo, w.jobs[i]);

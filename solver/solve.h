@@ -21,8 +21,9 @@ enum kpl_goal {
  * Progress of a solve: `done` in [0, 1] (layers of the network whose
  * segment candidates are all costed), `elapsed` in seconds of wall time
  * since kpl_solve began.  The library calls it from the thread that called
- * kpl_solve, after each layer and every few thousand plans of an
- * exhaustive search; what to print, and when, is the caller's choice.
+ * kpl_solve, after each layer boundary of the segment programme and, with
+ * threads > 1, between the layer searches that thread runs; `done` never
+ * decreases.  What to print, and when, is the caller's choice.
  */
 typedef void (*kpl_solve_progress_fn)(void *user, double done,
                                       double elapsed);

@@ -303,21 +303,25 @@ static void record_progress(void *user, double done, double elapsed)
     log->calls++;
 }
 
-/* The callback sees the fraction done rise to 1, once per layer at least. */
+/* The callback sees the fraction done rise to 1, once per layer at least,
+ * on one thread and on two. */
 static void test_solver_reports_progress(void **state)
 {
     (void)state;
-    struct fixture f;
-    load(&f, "alexnet", "edge");
-    struct progress_log log = {.monotonic = true};
-    struct kpl_solve_opts opts = {.batch = 1, .progress = record_progress,
-                                  .progress_user = &log};
-    assert_non_null(kpl_solve(f.net, f.arch, &opts, "solved",
-                              f.prog->arena, &f.prog->diags));
-    assert_true(log.calls >= f.net->nlayer);
-    assert_true(log.monotonic);
-    assert_true(log.last == 1.0);
-    kpl_program_free(f.prog);
+    for (int threads = 1; threads <= 2; threads++) {
+        struct fixture f;
+        load(&f, "alexnet", "edge");
+        struct progress_log log = {.monotonic = true};
+        struct kpl_solve_opts opts = {.batch = 1, .threads = threads,
+                                      .progress = record_progress,
+                                      .progress_user = &log};
+        assert_non_null(kpl_solve(f.net, f.arch, &opts, "solved",
+                                  f.prog->arena, &f.prog->diags));
+        assert_true(log.calls >= f.net->nlayer);
+        assert_true(log.monotonic);
+        assert_true(log.last == 1.0);
+        kpl_program_free(f.prog);
+    }
 }
 
 static void test_solver_is_deterministic(void **state)
