@@ -41,6 +41,7 @@ struct solve_memo {
     double deadline; /* intra_now() value; 0: none */
     double start;    /* intra_now() value when the solve began */
     enum intra_effort effort; /* of the searches made now */
+    double reported;          /* the largest fraction reported so far */
     struct memo_entry *head;
     struct memo_entry **tail; /* where the next entry goes: creation order */
     int searches;
@@ -62,7 +63,7 @@ const struct memo_entry *solve_layer(struct solve_memo *memo,
                                      const struct kpl_region *region);
 
 /* Reports progress through opts->progress, when set. */
-void solve_progress(const struct solve_memo *memo, double done);
+void solve_progress(struct solve_memo *memo, double done);
 
 /*
  * Notes that ctx's layer will be wanted on region, without searching it

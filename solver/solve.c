@@ -55,9 +55,13 @@ bool solve_memo_init(struct solve_memo *memo, struct kpl_arena *arena,
     return memo->scratch.maps != NULL;
 }
 
-void solve_progress(const struct solve_memo *memo, double done)
+void solve_progress(struct solve_memo *memo, double done)
 {
+    if (done > memo->reported) {
+        memo->reported = done;
+    }
     if (memo->opts->progress != NULL) {
+        done = memo->reported;
         double elapsed = intra_now() - memo->start;
         memo->opts->progress(memo->opts->progress_user, done, elapsed);
     }
