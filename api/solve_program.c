@@ -206,6 +206,9 @@ int kpl_solve_program(struct kpl_program *prog,
 {
     const struct kpl_network *net = NULL;
     const struct kpl_arch *arch = NULL;
+    if (prog->diags.nerrors > 0) {
+        return 1; /* the input has errors, reported already */
+    }
     if (!lookup(prog, req, &net, &arch)) {
         return 1;
     }

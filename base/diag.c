@@ -13,6 +13,11 @@ struct kpl_source *kpl_source_new(struct kpl_arena *arena, const char *path,
     if (src == NULL) {
         return NULL;
     }
+    /* A UTF-8 byte-order mark is not text: columns start after it. */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        len -= 3;
+    }
     src->path = kpl_arena_strdup(arena, path);
     src->text = kpl_arena_strndup(arena, text, len);
     src->len = len;
@@ -179,7 +184,29 @@ const char *kpl_severity_name(enum kpl_severity severity)
     return "error";
 }
 
-/* The source line holding offset, and the caret line under [start,end). */
+/* Longest excerpt shown; a longer line is cut around the span. */
+#define EXCERPT_MAX 160
+#define EXCERPT_BEFORE 60
+
+static bool is_continuation(char byte)
+{
+    return ((unsigned char)byte & 0xC0) == 0x80;
+}
+
+/* Moves a byte offset back to the start of its UTF-8 character. */
+static size_t char_start(const char *text, size_t begin, size_t at)
+{
+    while (at > begin && is_continuation(text[at])) {
+        at--;
+    }
+    return at;
+}
+
+/*
+ * The source line holding the span's start and a caret line under the
+ * span; lines over EXCERPT_MAX bytes are cut to a window around the span,
+ * marked with "...".
+ */
 static void render_excerpt(struct kpl_diags *diags, struct kpl_span span,
                            struct kpl_buf *out)
 {
@@ -196,23 +223,38 @@ static void render_excerpt(struct kpl_diags *diags, struct kpl_span span,
     while (end < src->len && src->text[end] != '\n') {
         end++;
     }
+    size_t from = begin;
+    size_t to = end;
+    if (end - begin > EXCERPT_MAX) {
+        from = span.start > begin + EXCERPT_BEFORE
+                   ? char_start(src->text, begin, span.start - EXCERPT_BEFORE)
+                   : begin;
+        to = from + EXCERPT_MAX < end
+                 ? char_start(src->text, from, from + EXCERPT_MAX)
+                 : end;
+    }
 
     /* Replace tabs and control bytes so the caret lines up. */
-    kpl_buf_puts(out, "  ");
-    for (size_t i = begin; i < end; i++) {
+    kpl_buf_puts(out, from > begin ? "  ..." : "  ");
+    for (size_t i = from; i < to; i++) {
         unsigned char ch = (unsigned char)src->text[i];
         char shown = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
         kpl_buf_append(out, &shown, 1);
     }
-    kpl_buf_puts(out, "\n  ");
+    kpl_buf_puts(out, to < end ? "...\n  " : "\n  ");
 
-    for (size_t i = 1; i < col; i++) {
-        kpl_buf_puts(out, " ");
+    if (from > begin) {
+        kpl_buf_puts(out, "   ");
+    }
+    for (size_t i = from; i < span.start && i < to; i++) {
+        if (!is_continuation(src->text[i])) {
+            kpl_buf_puts(out, " ");
+        }
     }
     kpl_buf_puts(out, "^");
-    size_t stop = span.end < end ? span.end : end;
+    size_t stop = span.end < to ? span.end : to;
     for (size_t i = span.start + 1; i < stop; i++) {
-        if (((unsigned char)src->text[i] & 0xC0) != 0x80) {
+        if (!is_continuation(src->text[i])) {
             kpl_buf_puts(out, "~");
         }
     }

@@ -54,8 +54,8 @@ def main():
         proc = subprocess.run(cmd, capture_output=True, text=True)
         seconds = time.monotonic() - start
         try:
-            proof = json.loads(proc.stdout)[0]
-        except (ValueError, IndexError) as exc:
+            proof = json.loads(proc.stdout)["proofs"][0]
+        except (ValueError, IndexError, KeyError) as exc:
             print(f"| {net} | no proof ({exc}) | | | | | | |")
             continue
         peak = proc.stderr.strip().splitlines()[-1]

@@ -91,11 +91,11 @@ static char *read_file(const char *path, size_t *len, const char **why)
     size_t used = 0;
     size_t cap = 0;
     for (;;) {
+        if (used > (size_t)MAX_FILE_BYTES) {
+            *why = "file too large (over 64 MiB)";
+            goto fail;
+        }
         if (cap - used < 4096) {
-            if (cap > (size_t)MAX_FILE_BYTES) {
-                *why = "file too large (over 64 MiB)";
-                goto fail;
-            }
             size_t grown = cap == 0 ? 8192 : cap * 2;
             char *bigger = realloc(text, grown);
             if (bigger == NULL) {
@@ -164,25 +164,10 @@ static int load_disk(struct kpl_program *prog, const char *path,
     return rc;
 }
 
-/*
- * The bundled file for name; identifiers cannot hold '-', so `import
- * mlp_l;` also finds the file mlp-l.
- */
-static const struct kpl_bundled_file *find_bundle(struct kpl_arena *arena,
-                                                  const char *name)
-{
-    const struct kpl_bundled_file *bundle = kpl_bundled_find(name);
-    char *dashed = bundle ? NULL : kpl_arena_strdup(arena, name);
-    for (char *p = dashed; p && *p; p++) {
-        *p = *p == '_' ? '-' : *p;
-    }
-    return bundle ? bundle : dashed ? kpl_bundled_find(dashed) : NULL;
-}
-
 static int load_bundle(struct kpl_program *prog, const char *name,
                        struct kpl_span from)
 {
-    const struct kpl_bundled_file *bundle = find_bundle(prog->arena, name);
+    const struct kpl_bundled_file *bundle = kpl_bundled_find(name);
     if (bundle != NULL) {
         name = bundle->name;
     }
@@ -316,7 +301,7 @@ int kpl_program_load_bundled(struct kpl_program *prog, const char *name)
     if (load_bundle(prog, name, kpl_span_none()) != 0) {
         return -1;
     }
-    name = find_bundle(prog->arena, name)->name;
+    name = kpl_bundled_find(name)->name;
     char *key = kpl_arena_printf(prog->arena, "<bundled>/%s.kapla", name);
     struct kpl_ast_file *file = key ? file_for_key(prog, key) : NULL;
     if (file != NULL) {

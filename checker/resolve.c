@@ -7,58 +7,103 @@
 
 #include <string.h>
 
-static bool checked_op(enum kpl_expr_kind kind, int64_t a, int64_t b,
-                       int64_t *out)
+static enum kpl_eval_error checked_op(enum kpl_expr_kind kind, int64_t a,
+                                      int64_t b, int64_t *out)
 {
     switch (kind) {
     case KPL_EXPR_ADD:
-        return !__builtin_add_overflow(a, b, out);
+        return __builtin_add_overflow(a, b, out) ? KPL_EVAL_OVERFLOW
+                                                 : KPL_EVAL_OK;
     case KPL_EXPR_SUB:
-        return !__builtin_sub_overflow(a, b, out);
+        return __builtin_sub_overflow(a, b, out) ? KPL_EVAL_OVERFLOW
+                                                 : KPL_EVAL_OK;
     case KPL_EXPR_MUL:
-        return !__builtin_mul_overflow(a, b, out);
+        return __builtin_mul_overflow(a, b, out) ? KPL_EVAL_OVERFLOW
+                                                 : KPL_EVAL_OK;
     case KPL_EXPR_DIV:
-        if (b == 0 || (a == INT64_MIN && b == -1)) {
-            return false;
+        if (b == 0) {
+            return KPL_EVAL_DIV_ZERO;
+        }
+        if (a == INT64_MIN && b == -1) {
+            return KPL_EVAL_OVERFLOW;
         }
         /* Round down, also for negative operands. */
         *out = a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-        return true;
+        return KPL_EVAL_OK;
     default:
-        return false;
+        return KPL_EVAL_OVERFLOW;
+    }
+}
+
+enum kpl_eval_error kpl_expr_eval_why(const struct kpl_expr *expr,
+                                      const struct kpl_param *ps, int nparam,
+                                      int64_t *value,
+                                      const struct kpl_expr **culprit)
+{
+    int64_t a = 0;
+    int64_t b = 0;
+    enum kpl_eval_error err = KPL_EVAL_OK;
+    *culprit = expr;
+    switch (expr->kind) {
+    case KPL_EXPR_NUMBER:
+        *value = expr->value;
+        return KPL_EVAL_OK;
+    case KPL_EXPR_PARAM:
+        for (int i = 0; i < nparam; i++) {
+            if (strcmp(ps[i].name, expr->name) == 0) {
+                *value = ps[i].value;
+                return KPL_EVAL_OK;
+            }
+        }
+        return KPL_EVAL_UNKNOWN_PARAM;
+    case KPL_EXPR_NEG:
+        err = kpl_expr_eval_why(expr->lhs, ps, nparam, &a, culprit);
+        if (err == KPL_EVAL_OK && a == INT64_MIN) {
+            *culprit = expr;
+            err = KPL_EVAL_OVERFLOW;
+        }
+        *value = -a;
+        return err;
+    default:
+        err = kpl_expr_eval_why(expr->lhs, ps, nparam, &a, culprit);
+        if (err == KPL_EVAL_OK) {
+            err = kpl_expr_eval_why(expr->rhs, ps, nparam, &b, culprit);
+        }
+        if (err == KPL_EVAL_OK) {
+            *culprit = expr;
+            err = checked_op(expr->kind, a, b, value);
+        }
+        return err;
     }
 }
 
 bool kpl_expr_eval(const struct kpl_expr *expr, const struct kpl_param *ps,
                    int nparam, int64_t *value)
 {
-    if (expr == NULL) {
-        return false;
-    }
-    int64_t a = 0;
-    int64_t b = 0;
-    switch (expr->kind) {
-    case KPL_EXPR_NUMBER:
-        *value = expr->value;
-        return true;
-    case KPL_EXPR_PARAM:
-        for (int i = 0; i < nparam; i++) {
-            if (strcmp(ps[i].name, expr->name) == 0) {
-                *value = ps[i].value;
-                return true;
-            }
-        }
-        return false;
-    case KPL_EXPR_NEG:
-        if (!kpl_expr_eval(expr->lhs, ps, nparam, &a) || a == INT64_MIN) {
-            return false;
-        }
-        *value = -a;
-        return true;
-    default:
-        return kpl_expr_eval(expr->lhs, ps, nparam, &a) &&
-               kpl_expr_eval(expr->rhs, ps, nparam, &b) &&
-               checked_op(expr->kind, a, b, value);
+    const struct kpl_expr *culprit = NULL;
+    return expr != NULL &&
+           kpl_expr_eval_why(expr, ps, nparam, value, &culprit) ==
+               KPL_EVAL_OK;
+}
+
+/* Reports a failed evaluation at the sub-expression that failed. */
+void kpl_resolve_eval_error(struct kpl_diags *diags, enum kpl_eval_error err,
+                       const struct kpl_expr *culprit, const char *context)
+{
+    switch (err) {
+    case KPL_EVAL_UNKNOWN_PARAM:
+        kpl_error(diags, "unknown-name", culprit->span,
+                  "unknown parameter '%s'%s", culprit->name, context);
+        break;
+    case KPL_EVAL_DIV_ZERO:
+        kpl_error(diags, "value", culprit->span, "division by zero");
+        break;
+    case KPL_EVAL_OVERFLOW:
+        kpl_error(diags, "value", culprit->span,
+                  "the value overflows 64 bits");
+        break;
+    case KPL_EVAL_OK:
+        break;
     }
 }
 

@@ -83,4 +83,18 @@ struct kpl_network *kpl_network_training(const struct kpl_network *net,
 bool kpl_expr_eval(const struct kpl_expr *expr, const struct kpl_param *ps,
                    int nparam, int64_t *value);
 
+/* Why an evaluation failed, and where. */
+enum kpl_eval_error {
+    KPL_EVAL_OK,
+    KPL_EVAL_UNKNOWN_PARAM,
+    KPL_EVAL_DIV_ZERO,
+    KPL_EVAL_OVERFLOW,
+};
+
+/* As kpl_expr_eval; on failure *culprit is the offending sub-expression. */
+enum kpl_eval_error kpl_expr_eval_why(const struct kpl_expr *expr,
+                                      const struct kpl_param *ps, int nparam,
+                                      int64_t *value,
+                                      const struct kpl_expr **culprit);
+
 #endif

@@ -54,6 +54,28 @@ static bool word_is(const struct kpl_word *w, const char *text)
            strcmp(w->text, text) == 0;
 }
 
+/* Largest value the IR accepts, in the IR's unit (bytes, pJ, ...). */
+static double quantity_max(enum quantity q)
+{
+    switch (q) {
+    case Q_SIZE:
+        return 1e15;
+    case Q_ENERGY:
+        return 1e9; /* 1 mJ per access or per cycle */
+    case Q_BANDWIDTH:
+        return 1e12;
+    case Q_FREQUENCY:
+        return 1e6;
+    }
+    return 0;
+}
+
+/* Zero bandwidth or frequency means nothing; "unlimited" is a word. */
+static bool quantity_positive(enum quantity q)
+{
+    return q == Q_BANDWIDTH || q == Q_FREQUENCY;
+}
+
 /*
  * Reads `NUMBER UNIT` at *wp into *value (converted) and advances; a
  * located error when the number or unit is missing or wrong.
@@ -81,12 +103,17 @@ static bool take_quantity(struct resolver *rs, const struct kpl_word **wp,
         if (units[i].quantity != q) {
             break;
         }
-        if (!(num->number >= 0) || !isfinite(num->number)) {
+        double v = num->number * units[i].scale;
+        if (!(v >= 0) || !isfinite(v) || v > quantity_max(q) ||
+            (v == 0 && quantity_positive(q))) {
             kpl_error(rs->diags, "value", num->span,
-                      "%s must be a finite non-negative number", num->text);
+                      "%s %s is out of range: expected %s%g %s at most",
+                      num->text, unit->text,
+                      quantity_positive(q) ? "more than 0 and " : "",
+                      quantity_max(q) / units[i].scale, unit->text);
             return false;
         }
-        *value = num->number * units[i].scale;
+        *value = v;
         *wp = unit->next;
         return true;
     }
@@ -153,13 +180,12 @@ static void energy_clause(struct resolver *rs, const struct kpl_clause *cl,
 }
 
 /* `A x B` */
-static void grid_clause(struct resolver *rs, const struct kpl_word **w,
+static bool grid_clause(struct resolver *rs, const struct kpl_word **w,
                         struct kpl_span at, int64_t *rows, int64_t *cols)
 {
-    if (take_count(rs, w, at, 1 << 16, rows) &&
-        take_words(rs, w, at, "x", NULL)) {
-        take_count(rs, w, at, 1 << 16, cols);
-    }
+    return take_count(rs, w, at, 1 << 16, rows) &&
+           take_words(rs, w, at, "x", NULL) &&
+           take_count(rs, w, at, 1 << 16, cols);
 }
 
 static void prop_word(struct resolver *rs, struct kpl_arch *a,
@@ -244,8 +270,8 @@ static void prop_pes(struct resolver *rs, struct kpl_arch *a,
             at_end(rs, w->next);
             continue;
         }
-        grid_clause(rs, &w, cl->span, &a->pe_rows, &a->pe_cols);
-        if (take_words(rs, &w, cl->span, "per", "node")) {
+        if (grid_clause(rs, &w, cl->span, &a->pe_rows, &a->pe_cols) &&
+            take_words(rs, &w, cl->span, "per", "node")) {
             at_end(rs, w);
         }
     }
@@ -313,8 +339,9 @@ static void resolve_prop(struct resolver *rs, struct kpl_arch *a,
         prop_word(rs, a, p);
         break;
     case P_NODES:
-        grid_clause(rs, &w, p->span, &a->node_rows, &a->node_cols);
-        at_end(rs, w);
+        if (grid_clause(rs, &w, p->span, &a->node_rows, &a->node_cols)) {
+            at_end(rs, w);
+        }
         break;
     case P_DRAM:
         prop_dram(rs, a, p);

@@ -24,6 +24,10 @@ struct kpl_network *resolve_network(struct resolver *rs,
 struct kpl_scheme *resolve_scheme(struct resolver *rs,
                                   const struct kpl_ast_scheme *ast);
 
+/* Reports a failed evaluation at the sub-expression that failed. */
+void kpl_resolve_eval_error(struct kpl_diags *diags, enum kpl_eval_error err,
+                       const struct kpl_expr *culprit, const char *context);
+
 /* Largest extent the language accepts for any one dimension. */
 #define KPL_MAX_EXTENT ((int64_t)1 << 30)
 

@@ -11,6 +11,8 @@
  */
 #include "checker/resolve_internal.h"
 
+#include "base/names.h"
+
 #include <string.h>
 
 enum node_kind { NODE_INPUT, NODE_LAYER };
@@ -31,6 +33,7 @@ struct netctx {
     const struct kpl_ast_network *ast;
     int nnode;
     struct node *nodes;
+    struct kpl_names names; /* node name -> index */
     bool training;
     bool failed;
 };
@@ -62,12 +65,7 @@ static bool parse_kind(const char *text, enum node_kind *nk,
 
 static int find_node(const struct netctx *nc, const char *name)
 {
-    for (int i = 0; i < nc->nnode; i++) {
-        if (strcmp(nc->nodes[i].ast->name, name) == 0) {
-            return i;
-        }
-    }
-    return -1;
+    return kpl_names_get(&nc->names, name);
 }
 
 /* Pass 1: kinds, flags and duplicate names. */
@@ -79,7 +77,9 @@ static void collect_nodes(struct netctx *nc)
     }
     nc->nodes = kpl_arena_array(nc->rs->arena, (size_t)count + 1,
                                 sizeof *nc->nodes);
-    if (nc->nodes == NULL) {
+    if (nc->nodes == NULL ||
+        !kpl_names_init(&nc->names, nc->rs->arena, (size_t)count)) {
+        nc->nodes = NULL;
         nc->failed = true;
         return;
     }
@@ -116,6 +116,7 @@ static void collect_nodes(struct netctx *nc)
         }
         n->ast = s;
         n->order = -1;
+        kpl_names_put(&nc->names, s->name, nc->nnode);
         nc->nnode++;
     }
 }
@@ -162,32 +163,112 @@ static void link_nodes(struct netctx *nc)
     }
 }
 
-/* Pass 3: stable topological order (Kahn over source order). */
+/* A binary min-heap of node indices, for ready nodes in source order. */
+struct heap {
+    int *items;
+    int count;
+};
+
+static void heap_push(struct heap *h, int value)
+{
+    int i = h->count++;
+    while (i > 0 && h->items[(i - 1) / 2] > value) {
+        h->items[i] = h->items[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->items[i] = value;
+}
+
+static int heap_pop(struct heap *h)
+{
+    int top = h->items[0];
+    int last = h->items[--h->count];
+    int i = 0;
+    for (;;) {
+        int child = 2 * i + 1;
+        if (child >= h->count) {
+            break;
+        }
+        if (child + 1 < h->count && h->items[child + 1] < h->items[child]) {
+            child++;
+        }
+        if (h->items[child] >= last) {
+            break;
+        }
+        h->items[i] = h->items[child];
+        i = child;
+    }
+    h->items[i] = last;
+    return top;
+}
+
+/*
+ * Successors of every node as one array (CSR): succ[first[i]..first[i+1]).
+ * A producer named twice by one layer appears twice, matching pending.
+ */
+static bool successors(struct netctx *nc, int **first, int **succ)
+{
+    struct kpl_arena *arena = nc->rs->arena;
+    int edges = 0;
+    for (int i = 0; i < nc->nnode; i++) {
+        edges += nc->nodes[i].nprev;
+    }
+    *first = kpl_arena_array(arena, (size_t)nc->nnode + 1, sizeof **first);
+    *succ = kpl_arena_array(arena, (size_t)edges + 1, sizeof **succ);
+    int *fill = kpl_arena_array(arena, (size_t)nc->nnode + 1, sizeof *fill);
+    if (*first == NULL || *succ == NULL || fill == NULL) {
+        return false;
+    }
+    for (int i = 0; i < nc->nnode; i++) {
+        for (int p = 0; p < nc->nodes[i].nprev; p++) {
+            (*first)[nc->nodes[i].prev[p] + 1]++;
+        }
+    }
+    for (int i = 0; i < nc->nnode; i++) {
+        (*first)[i + 1] += (*first)[i];
+        fill[i] = (*first)[i];
+    }
+    for (int i = 0; i < nc->nnode; i++) {
+        for (int p = 0; p < nc->nodes[i].nprev; p++) {
+            (*succ)[fill[nc->nodes[i].prev[p]]++] = i;
+        }
+    }
+    return true;
+}
+
+/*
+ * Pass 3: topological order, taking the ready node that comes first in the
+ * source each time, so a block already in topological order keeps it.
+ */
 static int *sort_nodes(struct netctx *nc)
 {
-    int *order = kpl_arena_array(nc->rs->arena, (size_t)nc->nnode + 1,
-                                 sizeof *order);
-    if (order == NULL) {
+    struct kpl_arena *arena = nc->rs->arena;
+    size_t n = (size_t)nc->nnode + 1;
+    int *order = kpl_arena_array(arena, n, sizeof *order);
+    int *pending = kpl_arena_array(arena, n, sizeof *pending);
+    struct heap ready = {kpl_arena_array(arena, n, sizeof(int)), 0};
+    int *first = NULL;
+    int *succ = NULL;
+    if (!order || !pending || !ready.items ||
+        !successors(nc, &first, &succ)) {
         nc->failed = true;
         return NULL;
     }
+    for (int i = 0; i < nc->nnode; i++) {
+        pending[i] = nc->nodes[i].nprev;
+        if (pending[i] == 0) {
+            heap_push(&ready, i);
+        }
+    }
+
     int placed = 0;
-    bool progress = true;
-    while (placed < nc->nnode && progress) {
-        progress = false;
-        for (int i = 0; i < nc->nnode; i++) {
-            struct node *n = &nc->nodes[i];
-            if (n->order >= 0) {
-                continue;
-            }
-            bool ready = true;
-            for (int p = 0; p < n->nprev; p++) {
-                ready = ready && nc->nodes[n->prev[p]].order >= 0;
-            }
-            if (ready) {
-                n->order = placed;
-                order[placed++] = i;
-                progress = true;
+    while (ready.count > 0) {
+        int i = heap_pop(&ready);
+        nc->nodes[i].order = placed;
+        order[placed++] = i;
+        for (int e = first[i]; e < first[i + 1]; e++) {
+            if (--pending[succ[e]] == 0) {
+                heap_push(&ready, succ[e]);
             }
         }
     }
@@ -219,10 +300,11 @@ static bool eval_number(struct netctx *nc, const struct kpl_expr *e,
                         int64_t min, int64_t *out)
 {
     int64_t v = 0;
-    if (!kpl_expr_eval(e, NULL, 0, &v)) {
-        kpl_error(nc->rs->diags, "value", e->span,
-                  "not a number: networks take whole numbers, without "
-                  "parameters, and without overflow");
+    const struct kpl_expr *culprit = NULL;
+    enum kpl_eval_error err = kpl_expr_eval_why(e, NULL, 0, &v, &culprit);
+    if (err != KPL_EVAL_OK) {
+        kpl_resolve_eval_error(nc->rs->diags, err, culprit,
+                          ": networks take numbers only");
         nc->failed = true;
         return false;
     }
@@ -485,6 +567,7 @@ static void shape_layer(struct netctx *nc, struct node *n,
 {
     struct shape_vals sv;
     struct window_vals wv;
+    int errors = nc->rs->diags->nerrors;
     read_shape(nc, n, &sv);
     read_options(nc, n, &wv);
     l->name = n->ast->name;
@@ -492,6 +575,9 @@ static void shape_layer(struct netctx *nc, struct node *n,
     l->kind = n->layer_kind;
     l->role = KPL_ROLE_FORWARD;
     l->forward = -1;
+    if (nc->rs->diags->nerrors > errors) {
+        return; /* a bad number: shapes built on it would only mislead */
+    }
     if (!producer_shape(nc, n, &l->in_c, &l->in_h, &l->in_w)) {
         return;
     }

@@ -7,12 +7,15 @@
  */
 #include "checker/resolve_internal.h"
 
+#include "base/names.h"
+
 #include <string.h>
 
 struct schemectx {
     struct resolver *rs;
     const struct kpl_ast_scheme *ast;
     struct kpl_scheme *scheme;
+    struct kpl_names layer_names; /* layer name -> index */
     bool failed;
 };
 
@@ -26,22 +29,11 @@ static bool eval_int(struct schemectx *sc, const struct kpl_expr *e,
 {
     const struct kpl_scheme *s = sc->scheme;
     int64_t v = 0;
-    if (e->kind == KPL_EXPR_PARAM) {
-        bool known = false;
-        for (int i = 0; i < s->nparam; i++) {
-            known = known || strcmp(s->params[i].name, e->name) == 0;
-        }
-        if (!known) {
-            kpl_error(sc->rs->diags, "unknown-name", e->span,
-                      "unknown parameter '%s'", e->name);
-            sc->failed = true;
-            return false;
-        }
-    }
-    if (!kpl_expr_eval(e, s->params, s->nparam, &v)) {
-        kpl_error(sc->rs->diags, "value", e->span,
-                  "cannot evaluate: an unknown parameter, a division by "
-                  "zero or an overflow");
+    const struct kpl_expr *culprit = NULL;
+    enum kpl_eval_error err = kpl_expr_eval_why(e, s->params, s->nparam, &v,
+                                                &culprit);
+    if (err != KPL_EVAL_OK) {
+        kpl_resolve_eval_error(sc->rs->diags, err, culprit, "");
         sc->failed = true;
         return false;
     }
@@ -89,14 +81,9 @@ static void resolve_params(struct schemectx *sc)
     }
 }
 
-static int find_layer(const struct kpl_network *net, const char *name)
+static int find_layer(const struct schemectx *sc, const char *name)
 {
-    for (int i = 0; i < net->nlayer; i++) {
-        if (strcmp(net->layers[i].name, name) == 0) {
-            return i;
-        }
-    }
-    return -1;
+    return kpl_names_get(&sc->layer_names, name);
 }
 
 static void unknown_layer(struct schemectx *sc, const char *name,
@@ -143,7 +130,7 @@ static void resolve_segment(struct schemectx *sc,
         return;
     }
     for (const struct kpl_seg_item *it = ast->items; it; it = it->next) {
-        int layer = find_layer(sc->scheme->net, it->layer);
+        int layer = find_layer(sc, it->layer);
         if (layer < 0) {
             unknown_layer(sc, it->layer, it->span);
             continue;
@@ -315,7 +302,7 @@ static void resolve_layermap(struct schemectx *sc,
                              const struct kpl_ast_layermap *ast)
 {
     const struct kpl_network *net = sc->scheme->net;
-    int index = find_layer(net, ast->layer);
+    int index = find_layer(sc, ast->layer);
     if (index < 0) {
         unknown_layer(sc, ast->layer, ast->name_span);
         return;
@@ -378,11 +365,43 @@ static void check_all_mapped(struct schemectx *sc)
     }
 }
 
+/* True when some loaded file declares a block of that kind and name. */
+static bool declared(const struct kpl_program *prog, enum kpl_item_kind kind,
+                     const char *name)
+{
+    for (int f = 0; f < prog->nfile; f++) {
+        for (const struct kpl_item *it = prog->files[f]->items; it;
+             it = it->next) {
+            const char *n = kind == KPL_ITEM_NETWORK && it->network
+                                ? it->network->name
+                            : kind == KPL_ITEM_ARCH && it->arch
+                                ? it->arch->name
+                                : NULL;
+            if (it->kind == kind && n != NULL && strcmp(n, name) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/*
+ * The scheme's network and arch.  One that is declared but failed to
+ * resolve was reported already: saying it is unknown would mislead.
+ */
 static bool bind_names(struct schemectx *sc)
 {
     const struct kpl_program *prog = sc->rs->prog;
     sc->scheme->net = kpl_program_network(prog, sc->ast->network);
     sc->scheme->arch = kpl_program_arch(prog, sc->ast->arch);
+    if (sc->scheme->net == NULL &&
+        declared(prog, KPL_ITEM_NETWORK, sc->ast->network)) {
+        return false;
+    }
+    if (sc->scheme->arch == NULL &&
+        declared(prog, KPL_ITEM_ARCH, sc->ast->arch)) {
+        return false;
+    }
     if (sc->scheme->net == NULL) {
         kpl_error(sc->rs->diags, "unknown-name", sc->ast->network_span,
                   "unknown network '%s'", sc->ast->network);
@@ -409,11 +428,19 @@ struct kpl_scheme *resolve_scheme(struct resolver *rs,
     }
     s->maps = kpl_arena_array(rs->arena, (size_t)s->net->nlayer + 1,
                               sizeof *s->maps);
-    if (s->maps == NULL) {
+    if (s->maps == NULL ||
+        !kpl_names_init(&sc.layer_names, rs->arena,
+                        (size_t)s->net->nlayer)) {
         return NULL;
+    }
+    for (int i = 0; i < s->net->nlayer; i++) {
+        kpl_names_put(&sc.layer_names, s->net->layers[i].name, i);
     }
 
     resolve_params(&sc);
+    if (sc.failed) {
+        return NULL; /* every later number may use the parameters */
+    }
     if (ast->batch != NULL) {
         s->batch_expr = ast->batch;
         eval_int(&sc, ast->batch, 1, KPL_MAX_EXTENT, &s->batch);

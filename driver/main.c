@@ -413,8 +413,9 @@ static void summarize_network(const struct kpl_network *net,
     for (int i = 0; i < net->nlayer; i++) {
         ops = kpl_add_sat(ops, kpl_layer_ops(&net->layers[i], 1));
     }
-    kpl_buf_printf(out, "network '%s': %d layers, %.4g M MACs per image\n",
-                   net->name, net->nlayer, (double)ops / 1e6);
+    kpl_buf_printf(out, "network '%s': %d layer%s, %lld MACs per image\n",
+                   net->name, net->nlayer, net->nlayer == 1 ? "" : "s",
+                   (long long)ops);
 }
 
 static int run_lint(struct kpl_program *prog, const struct options *o)
@@ -469,7 +470,7 @@ static int run_prove(struct kpl_program *prog, const struct options *o)
     bool proved_all = true;
     int nproof = 0;
     if (o->format == FORMAT_JSON) {
-        kpl_buf_puts(&out, "[");
+        kpl_buf_puts(&out, "{\"version\": 1, \"proofs\": [");
     }
     for (int i = 0; i < prog->nscheme; i++) {
         if (!prog->scheme_rooted[i] || prog->schemes[i] == NULL) {
@@ -499,10 +500,10 @@ static int run_prove(struct kpl_program *prog, const struct options *o)
         code = EXIT_FOUND;
     }
     if (o->format == FORMAT_JSON) {
-        kpl_buf_puts(&out, "\n]\n");
-        if (prog->diags.nerrors > 0 && nproof == 0) {
-            print_diags(prog);
-        }
+        /* Every diagnostic, also those no obligation owns (syntax, I/O). */
+        kpl_buf_puts(&out, "\n], \"diagnostics\": ");
+        kpl_diags_render_json(&prog->diags, ".", &out);
+        kpl_buf_puts(&out, "}\n");
     } else if (o->format == FORMAT_SARIF) {
         kpl_diags_render_sarif(&prog->diags, ".", &out);
     } else {

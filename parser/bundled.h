@@ -5,6 +5,7 @@
 #ifndef KPL_PARSER_BUNDLED_H
 #define KPL_PARSER_BUNDLED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct kpl_bundled_file {
@@ -16,7 +17,7 @@ struct kpl_bundled_file {
 /* Terminated by an entry whose name is NULL. */
 extern const struct kpl_bundled_file kpl_bundled[];
 
-/* The bundled file of that name, or NULL. */
+/* The bundled file of that name ('_' also matching '-'), or NULL. */
 const struct kpl_bundled_file *kpl_bundled_find(const char *name);
 
 #endif

@@ -91,6 +91,30 @@ network n {
 K
 expect 1 "enormous number" -- "$tmp/big.kapla"
 
+# A file over the 64 MiB limit is refused, not read.
+head -c 67200000 /dev/zero | tr '\000' ' ' >"$tmp/huge.kapla"
+expect 2 "file over 64 MiB" -- "$tmp/huge.kapla"
+grep_in err "file too large" "file size message"
+rm -f "$tmp/huge.kapla"
+
+# A UTF-8 byte-order mark is skipped; columns count from after it.
+printf '\357\273\277network n { input i [C=1, H=1, W=1]; fc f <- q [K=2]; }\n' \
+    >"$tmp/bom.kapla"
+expect 1 "byte-order mark" -- "$tmp/bom.kapla"
+grep_in err "bom.kapla:1:46: error: unknown producer 'q'" "column after BOM"
+
+# A very long line is shown cut around the span, not whole.
+awk 'BEGIN { printf "network n {\n    input i [C=1, H=1, W=1];\n    fc ";
+             for (k = 0; k < 20000; k++) printf "a";
+             printf " <- q [K=1];\n}\n" }' >"$tmp/long.kapla"
+expect 1 "long line" -- "$tmp/long.kapla"
+if [ "$(wc -c <"$tmp/err")" -lt 1000 ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL long line: $(wc -c <"$tmp/err") bytes of diagnostics"
+fi
+
 # Solve on bundled inputs, then lint what was printed.
 for net in alexnet mlp-l; do
     expect 0 "solve $net" -- --solve --network "$net" --arch multinode \
@@ -98,6 +122,9 @@ for net in alexnet mlp-l; do
     expect 0 "lint solved $net" -- "$tmp/$net.kapla"
     grep_in out "energy" "lint of solved $net prints energy"
 done
+expect 0 "solve by identifier" -- --solve --network mlp_l \
+    --arch multinode_4x4 --batch 2 -o "$tmp/ident.kapla"
+expect 0 "lint solved by identifier" -- "$tmp/ident.kapla"
 expect 1 "solve unknown network" -- --solve --network nosuch
 grep_in err "unknown network 'nosuch'" "unknown network message"
 expect 2 "solve to unwritable file" -- --solve --network mlp-l \

@@ -447,7 +447,10 @@ static void test_networks_are_all_bundled(void **state)
         assert_non_null(kpl_bundled_find(bundles[i].file));
         assert_non_null(find_row(bundles[i].tsv, "__input__"));
     }
-    assert_null(kpl_bundled_find("mlp_l")); /* the file is mlp-l */
+    /* Identifiers cannot hold '-': mlp_l names the file mlp-l. */
+    assert_string_equal(kpl_bundled_find("mlp_l")->name, "mlp-l");
+    assert_null(kpl_bundled_find("mlp_x"));
+    assert_null(kpl_bundled_find("mlp-"));
 }
 
 /* The table's own totals against the published figures, on their own. */
