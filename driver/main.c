@@ -537,6 +537,33 @@ static void load_default(struct kpl_program *prog, const char *name)
     kpl_program_load_bundled(prog, name);
 }
 
+/*
+ * The progress line: shown on a terminal only, once the solve has taken a
+ * second, rewritten in place, and cleared before anything else is printed.
+ */
+struct progress {
+    bool shown;
+};
+
+static void show_progress(void *user, double done, double elapsed)
+{
+    struct progress *p = user;
+    if (elapsed < 1.0) {
+        return;
+    }
+    fprintf(stderr, "\rkaplac: solving... %3.0f%% (%.0f s)", done * 100.0,
+            elapsed);
+    fflush(stderr);
+    p->shown = true;
+}
+
+static void clear_progress(const struct progress *p)
+{
+    if (p->shown) {
+        fprintf(stderr, "\r%40s\r", "");
+    }
+}
+
 static int run_solve(struct kpl_program *prog, struct options *o)
 {
     const char *net_name = o->network ? o->network : "alexnet";
@@ -549,12 +576,18 @@ static int run_solve(struct kpl_program *prog, struct options *o)
         .opts = o->solve,
     };
     req.opts.batch = o->batch;
+    struct progress progress = {false};
+    if (isatty(STDERR_FILENO) && !o->quiet) {
+        req.opts.progress = show_progress;
+        req.opts.progress_user = &progress;
+    }
 
     struct kpl_buf scheme_text;
     kpl_buf_init(&scheme_text);
     struct kpl_buf summary;
     kpl_buf_init(&summary);
     int rc = kpl_solve_program(prog, &req, &scheme_text, &summary);
+    clear_progress(&progress);
     print_diags(prog);
     if (rc == 0) {
         bool ok = write_output(o->output, &scheme_text);
