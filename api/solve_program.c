@@ -27,36 +27,6 @@ static const char *bundled_name(struct kpl_arena *arena,
     return ident;
 }
 
-static const struct kpl_ast_network *find_network_ast(
-    const struct kpl_program *prog, const char *name)
-{
-    for (int f = 0; f < prog->nfile; f++) {
-        for (const struct kpl_item *it = prog->files[f]->items; it;
-             it = it->next) {
-            if (it->kind == KPL_ITEM_NETWORK && it->network &&
-                strcmp(it->network->name, name) == 0) {
-                return it->network;
-            }
-        }
-    }
-    return NULL;
-}
-
-static const struct kpl_ast_arch *find_arch_ast(
-    const struct kpl_program *prog, const char *name)
-{
-    for (int f = 0; f < prog->nfile; f++) {
-        for (const struct kpl_item *it = prog->files[f]->items; it;
-             it = it->next) {
-            if (it->kind == KPL_ITEM_ARCH && it->arch &&
-                strcmp(it->arch->name, name) == 0) {
-                return it->arch;
-            }
-        }
-    }
-    return NULL;
-}
-
 /* A copy of a network block renamed NAME_training with `training;`. */
 static struct kpl_ast_network *training_copy(struct kpl_arena *arena,
                                              const struct kpl_ast_network *n)
@@ -95,9 +65,10 @@ static void print_arch_part(struct kpl_program *prog,
         kpl_buf_printf(out, "import %s;\n", bundle);
         return;
     }
-    const struct kpl_ast_arch *ast = find_arch_ast(prog, arch->name);
-    if (ast != NULL) {
-        kpl_print_arch(ast, out);
+    const struct kpl_item *item =
+        kpl_program_find_item(prog, KPL_ITEM_ARCH, arch->name);
+    if (item != NULL) {
+        kpl_print_arch(item->arch, out);
     }
 }
 
@@ -112,10 +83,12 @@ static const char *print_network_part(struct kpl_program *prog,
         kpl_buf_printf(out, "import %s;\n", bundle);
         return net->name;
     }
-    const struct kpl_ast_network *ast = find_network_ast(prog, net->name);
-    if (ast == NULL) {
+    const struct kpl_item *item =
+        kpl_program_find_item(prog, KPL_ITEM_NETWORK, net->name);
+    if (item == NULL) {
         return NULL;
     }
+    const struct kpl_ast_network *ast = item->network;
     if (derive_training) {
         ast = training_copy(prog->arena, ast);
         if (ast == NULL) {

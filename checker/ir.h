@@ -122,7 +122,7 @@ struct kpl_arch {
     int64_t node_rows;      /* mesh */
     int64_t node_cols;
     enum kpl_dram_place dram_place;
-    double dram_bw;         /* bytes per cycle, all DRAM together; 0: no limit */
+    double dram_bw;         /* bytes per cycle, all DRAM; 0: no limit */
     double e_dram;          /* pJ per word, and likewise below */
     int64_t gbuf_bytes;     /* per node */
     double e_gbuf;

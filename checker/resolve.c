@@ -129,6 +129,33 @@ const struct kpl_arch *kpl_program_arch(const struct kpl_program *p,
     return NULL;
 }
 
+static const char *item_name(const struct kpl_item *it)
+{
+    if (it->kind == KPL_ITEM_NETWORK && it->network != NULL) {
+        return it->network->name;
+    }
+    if (it->kind == KPL_ITEM_ARCH && it->arch != NULL) {
+        return it->arch->name;
+    }
+    return NULL;
+}
+
+const struct kpl_item *kpl_program_find_item(const struct kpl_program *p,
+                                             enum kpl_item_kind kind,
+                                             const char *name)
+{
+    for (int f = 0; f < p->nfile; f++) {
+        for (const struct kpl_item *it = p->files[f]->items; it;
+             it = it->next) {
+            const char *n = item_name(it);
+            if (it->kind == kind && n != NULL && strcmp(n, name) == 0) {
+                return it;
+            }
+        }
+    }
+    return NULL;
+}
+
 static int count_items(const struct kpl_program *prog, enum kpl_item_kind k)
 {
     int count = 0;

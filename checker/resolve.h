@@ -71,6 +71,14 @@ const struct kpl_arch *kpl_program_arch(const struct kpl_program *p,
                                         const char *name);
 
 /*
+ * The arch or network item (kind KPL_ITEM_ARCH or KPL_ITEM_NETWORK) whose
+ * block has that name, in any loaded file, resolved or not; NULL if none.
+ */
+const struct kpl_item *kpl_program_find_item(const struct kpl_program *p,
+                                             enum kpl_item_kind kind,
+                                             const char *name);
+
+/*
  * Derives the training graph of a forward network: the forward layers,
  * then for each layer in reverse order its data gradient NAME.dx (unless
  * it reads only network inputs) and, for conv, fc and dwconv, its weight

@@ -365,26 +365,6 @@ static void check_all_mapped(struct schemectx *sc)
     }
 }
 
-/* True when some loaded file declares a block of that kind and name. */
-static bool declared(const struct kpl_program *prog, enum kpl_item_kind kind,
-                     const char *name)
-{
-    for (int f = 0; f < prog->nfile; f++) {
-        for (const struct kpl_item *it = prog->files[f]->items; it;
-             it = it->next) {
-            const char *n = kind == KPL_ITEM_NETWORK && it->network
-                                ? it->network->name
-                            : kind == KPL_ITEM_ARCH && it->arch
-                                ? it->arch->name
-                                : NULL;
-            if (it->kind == kind && n != NULL && strcmp(n, name) == 0) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
 /*
  * The scheme's network and arch.  One that is declared but failed to
  * resolve was reported already: saying it is unknown would mislead.
@@ -395,11 +375,11 @@ static bool bind_names(struct schemectx *sc)
     sc->scheme->net = kpl_program_network(prog, sc->ast->network);
     sc->scheme->arch = kpl_program_arch(prog, sc->ast->arch);
     if (sc->scheme->net == NULL &&
-        declared(prog, KPL_ITEM_NETWORK, sc->ast->network)) {
+        kpl_program_find_item(prog, KPL_ITEM_NETWORK, sc->ast->network)) {
         return false;
     }
     if (sc->scheme->arch == NULL &&
-        declared(prog, KPL_ITEM_ARCH, sc->ast->arch)) {
+        kpl_program_find_item(prog, KPL_ITEM_ARCH, sc->ast->arch)) {
         return false;
     }
     if (sc->scheme->net == NULL) {

@@ -7,8 +7,8 @@
  * last token, counts open brackets and pending unary '-' so that no input
  * can nest deeper than KPL_PARSE_MAX_NESTING (the parser stack and every
  * later recursive walk stay bounded), and turns the scanner off once the
- * parse has given up.  Expressions carry their depth beside the AST node for the
- * same reason.
+ * parse has given up.  Expressions carry their depth beside the AST node
+ * for the same reason.
  */
 #include "parser/parse.h"
 

@@ -151,8 +151,10 @@ bool kpl_enc_init(struct kpl_enc *enc, struct kpl_smt *smt,
         Z3_ast v = kpl_smt_int_var(
             smt, kpl_arena_printf(arena, "param!%s", p->name));
         enc->params[i] = v;
-        Z3_ast in = kpl_smt_and(smt, kpl_smt_le(smt, kpl_smt_int(smt, p->lo), v),
-                                kpl_smt_le(smt, v, kpl_smt_int(smt, p->hi)));
+        Z3_ast lo = kpl_smt_int(smt, p->lo);
+        Z3_ast hi = kpl_smt_int(smt, p->hi);
+        Z3_ast in = kpl_smt_and(smt, kpl_smt_le(smt, lo, v),
+                                kpl_smt_le(smt, v, hi));
         enc->param_bounds = kpl_smt_and(smt, enc->param_bounds, in);
     }
 

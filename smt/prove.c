@@ -872,9 +872,10 @@ static void prove_mesh(struct kpl_prover *pv, int s, int i)
     Z3_ast row = kpl_smt_int_var(smt, "node.row");
     Z3_ast col = kpl_smt_int_var(smt, "node.col");
     Z3_ast zero = kpl_smt_int(smt, 0);
-    Z3_ast inside = kpl_smt_and(
-        smt, kpl_smt_in_range(smt, row, zero, kpl_smt_int(smt, arch->node_rows)),
-        kpl_smt_in_range(smt, col, zero, kpl_smt_int(smt, arch->node_cols)));
+    Z3_ast rows = kpl_smt_int(smt, arch->node_rows);
+    Z3_ast cols = kpl_smt_int(smt, arch->node_cols);
+    Z3_ast inside = kpl_smt_and(smt, kpl_smt_in_range(smt, row, zero, rows),
+                                kpl_smt_in_range(smt, col, zero, cols));
     Z3_ast bad = kpl_smt_and(smt, in_region(smt, &seg->regions[i], row, col),
                              kpl_smt_not(smt, inside));
     Z3_model model = NULL;

@@ -17,11 +17,14 @@
  */
 #include "solver/intra.h"
 
+#include "checker/cost.h"
+
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define MAX_COUNTS 24
+#define MAX_COUNTS 1024 /* split sizes of extents up to 262144 */
 #define KEEP_PARTS 4
 #define KEEP_STACKS 4
 #define KEEP_REGF 2
@@ -49,48 +52,58 @@ static int64_t ceil_div(int64_t a, int64_t b)
     return (a + b - 1) / b;
 }
 
-static int add_count(int64_t *counts, int n, int64_t c)
+/*
+ * The tile extents of the directive space along an extent e: every
+ * distinct ceil(e / k) for k = 1..e (the per-copy extents of a uniform
+ * split; the divisors of e are among them), ascending.  At most
+ * 2 sqrt(e) values; returns how many were written (at most max).
+ */
+static int split_sizes(int64_t e, int64_t *out, int max)
 {
-    for (int i = 0; i < n; i++) {
-        if (counts[i] == c) {
-            return n;
+    int n = 0;
+    int64_t k = 1;
+    while (e > 0 && k <= e && n < max) {
+        int64_t size = ceil_div(e, k);
+        out[n++] = size;
+        if (size == 1) {
+            break;
         }
+        k = ceil_div(e, size - 1); /* the first k with a smaller size */
     }
-    if (n < MAX_COUNTS) {
-        counts[n++] = c;
+    for (int i = 0; i < n / 2; i++) {
+        int64_t t = out[i];
+        out[i] = out[n - 1 - i];
+        out[n - 1 - i] = t;
     }
     return n;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a;
-    int64_t y = *(const int64_t *)b;
-    return (x > y) - (x < y);
 }
 
 /*
- * Copy counts worth trying for an extent e on at most `limit` buffers:
- * powers of two, divisors of e, and the largest count, ascending.
+ * Copy counts of the directive space for an extent e on at most `limit`
+ * buffers: ceil(e / s) for every split size s, the fewest copies that
+ * give that per-copy extent (more would leave copies empty), ascending.
  */
 static int copy_counts(int64_t e, int64_t limit, int64_t *counts)
 {
-    int64_t top = e < limit ? e : limit;
+    int64_t sizes[MAX_COUNTS];
+    int ns = split_sizes(e, sizes, MAX_COUNTS);
     int n = 0;
-    n = add_count(counts, n, 1);
-    n = add_count(counts, n, top);
-    for (int64_t c = 2; c <= top; c *= 2) {
-        n = add_count(counts, n, c);
-    }
-    for (int64_t c = 2; c <= top && c <= 4096; c++) {
-        if (e % c == 0) {
-            n = add_count(counts, n, c);
+    for (int i = ns - 1; i >= 0; i--) {
+        int64_t c = ceil_div(e, sizes[i]);
+        if (c <= limit && (n == 0 || counts[n - 1] != c)) {
+            counts[n++] = c;
         }
     }
-    int64_t balanced = top > 0 ? ceil_div(e, ceil_div(e, top)) : 1;
-    n = add_count(counts, n, balanced);
-    qsort(counts, (size_t)n, sizeof *counts, cmp_i64);
     return n;
+}
+
+/* The largest split size of lim at most c (c >= 1). */
+static int64_t snap_down(int64_t lim, int64_t c)
+{
+    if (c >= lim) {
+        return lim;
+    }
+    return ceil_div(lim, ceil_div(lim, c));
 }
 
 /* Keeps the best `keep` entries of a list sorted by score, ties first in. */
@@ -250,8 +263,15 @@ static void part_walk(struct part_search *ps, int i, int64_t product)
         for (int j = 0; j < NPART_DIMS; j++) {
             p.lv[KPL_LEVEL_GBUF].stack[part_dims[j]] = ps->chosen[j];
         }
-        rank_insert(ps->list, &ps->n, ps->keep,
-                    part_score(ctx, ps->chosen), &p);
+        double score = part_score(ctx, ps->chosen);
+        if (ps->keep < 0) {
+            if (ps->n < -ps->keep) {
+                ps->list[ps->n].score = score;
+                ps->list[ps->n++].plan = p;
+            }
+        } else {
+            rank_insert(ps->list, &ps->n, ps->keep, score, &p);
+        }
         return;
     }
     for (int j = 0; j < ps->ncounts[i]; j++) {
@@ -264,6 +284,22 @@ static void part_walk(struct part_search *ps, int i, int64_t product)
     }
 }
 
+/* By score, then by the stacks: a total order, so the sort is
+ * deterministic. */
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a;
+    const struct ranked *y = b;
+    if (x->score != y->score) {
+        return x->score < y->score ? -1 : 1;
+    }
+    return memcmp(x->plan.lv[KPL_LEVEL_GBUF].stack,
+                  y->plan.lv[KPL_LEVEL_GBUF].stack,
+                  sizeof x->plan.lv[KPL_LEVEL_GBUF].stack);
+}
+
+/* The node partitions, the best `keep` by score, or with keep < 0 all of
+ * them (at most -keep), sorted by score. */
 static int node_partitions(const struct plan_ctx *ctx, struct ranked *list,
                            int keep)
 {
@@ -279,6 +315,9 @@ static int node_partitions(const struct plan_ctx *ctx, struct ranked *list,
         }
     }
     part_walk(&ps, 0, 1);
+    if (keep < 0) {
+        qsort(list, (size_t)ps.n, sizeof *list, cmp_ranked);
+    }
     return ps.n;
 }
 
@@ -353,14 +392,15 @@ static int64_t smallest_prime_factor(int64_t n)
 }
 
 /* Next tile sizes from t towards lim: by the smallest prime factor of what
- * is left, by doubling, and the whole extent. */
+ * is left, by doubling, and the whole extent, each rounded down to a split
+ * size of lim so that the descent stays in the directive space. */
 static int next_sizes(int64_t t, int64_t lim, int64_t out[3])
 {
     int n = 0;
     int64_t left = ceil_div(lim, t);
     int64_t cand[3] = {t * smallest_prime_factor(left), t * 2, lim};
     for (int i = 0; i < 3; i++) {
-        int64_t c = cand[i] < lim ? cand[i] : lim;
+        int64_t c = snap_down(lim, cand[i] < lim ? cand[i] : lim);
         bool dup = false;
         for (int j = 0; j < n; j++) {
             dup |= out[j] == c;
@@ -458,12 +498,11 @@ static bool same_plan(const struct plan_ctx *ctx, const struct plan *a,
     return true;
 }
 
-/* Adds a valid plan to the candidates, keeping the best distinct ones. */
-static void offer(const struct plan_ctx *ctx, const struct plan *p,
-                  struct intra_result *out)
+/* Adds a plan of objective obj to the candidates, keeping the best
+ * distinct ones. */
+static void offer_at(const struct plan_ctx *ctx, const struct plan *p,
+                     double obj, struct intra_result *out)
 {
-    struct plan_est est;
-    double obj = evaluate(ctx, p, &est);
     for (int i = 0; i < out->ncand; i++) {
         if (same_plan(ctx, &out->cand[i], p)) {
             return;
@@ -490,9 +529,15 @@ static void offer(const struct plan_ctx *ctx, const struct plan *p,
     if (pos == 0) {
         out->found = true;
         out->plan = *p;
-        out->est = est;
         out->objective = obj;
     }
+}
+
+/* Offers a plan ranked by the estimate. */
+static void offer(const struct plan_ctx *ctx, const struct plan *p,
+                  struct intra_result *out)
+{
+    offer_at(ctx, p, evaluate(ctx, p, NULL), out);
 }
 
 /* GBUF descent from what the PE array covers up to the node share. */
@@ -544,42 +589,222 @@ static void descent_search(const struct plan_ctx *ctx, bool lite,
 
 /* ---- exhaustive enumeration ---- */
 
+/*
+ * The exhaustive search prices plans with kpl_cost_layer itself, in a
+ * private copy of the caller's scheme (its own maps array), so searches
+ * on other threads do not interfere.  A plan is skipped only when a lower
+ * bound of its cost already reaches the best priced plan; the bounds hold
+ * for every completion of a partial plan (see bound_* below), and every
+ * priced plan is compared with its bounds (violations are counted, and the
+ * unit test requires none).
+ */
 struct exhaustive {
     const struct plan_ctx *ctx;
     struct intra_result *out;
     double deadline;
     bool stopped;
-    long evaluations;
+    long priced;
+    struct kpl_scheme scheme;
+    struct kpl_layer_map *maps;
+    struct kpl_layer_ctx lctx;
+    double dram_hop;   /* NoC hops per DRAM word (from the first pricing) */
+    double share;      /* static power share of the region */
+    double fixed;      /* MAC and REGF energy: the same for every plan */
+    double bus_floor;  /* words every plan moves over the array bus */
+    double bound;      /* of the GBUF choice being enumerated */
     int64_t sizes[KPL_LEVEL_COUNT][PLAN_DIMS][MAX_COUNTS];
     int nsizes[KPL_LEVEL_COUNT][PLAN_DIMS];
 };
 
 static bool out_of_time(struct exhaustive *ex)
 {
-    if (!ex->stopped && ex->deadline > 0 && ex->evaluations % 4096 == 0) {
+    if (!ex->stopped && ex->deadline > 0 && ex->priced % 256 == 0) {
         ex->stopped = intra_now() > ex->deadline;
     }
     return ex->stopped;
 }
 
-/* Every order pair of a plan whose tiles are all chosen. */
-static void try_orders(struct exhaustive *ex, struct plan *p)
+static double best_objective(const struct exhaustive *ex)
 {
-    for (int go = 0; go < PLAN_ORDERS && !out_of_time(ex); go++) {
-        for (int ro = 0; ro < PLAN_ORDERS; ro++) {
-            p->lv[KPL_LEVEL_GBUF].order = go;
-            p->lv[KPL_LEVEL_REGF].order = ro;
-            ex->evaluations++;
-            offer(ex->ctx, p, ex->out);
+    return ex->out->ncand > 0 ? ex->out->cand_objective[0] : INFINITY;
+}
+
+/* kpl_cost_layer's objective for a plan. */
+static double price(struct exhaustive *ex, const struct plan *p,
+                    struct kpl_layer_cost *cost)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    struct kpl_layer_map *map = &ex->maps[ctx->layer_index];
+    *map = (struct kpl_layer_map){0};
+    plan_materialize(ctx, p, map);
+    kpl_cost_layer(&ex->scheme, ctx->layer_index, &ex->lctx, cost);
+    ex->priced++;
+    struct plan_est est = {
+        .energy = kpl_energy_total(&cost->energy),
+        .cycles = cost->cycles,
+    };
+    return plan_objective(ctx->goal, &est);
+}
+
+/* Offers a priced plan: the candidates are ranked by the cost model. */
+static void offer_priced(struct exhaustive *ex, const struct plan *p)
+{
+    struct kpl_layer_cost cost;
+    double obj = price(ex, p, &cost);
+    if (obj < ex->bound * (1 - 1e-12)) {
+        ex->out->bound_violations++;
+    }
+    offer_at(ex->ctx, p, obj, ex->out);
+}
+
+/* Objective of a lower bound of energy and cycles. */
+static double bound_objective(const struct exhaustive *ex, double energy,
+                              double cycles)
+{
+    struct plan_est est = {.energy = energy, .cycles = cycles};
+    return plan_objective(ex->ctx->goal, &est);
+}
+
+/* Cycles no plan with `copies` busy PEs in all can beat. */
+static double compute_floor(const struct plan_ctx *ctx, double copies)
+{
+    return ceil(ctx->ops / copies);
+}
+
+/*
+ * Words of tensor t that the nodes of a GBUF partition must fetch at
+ * least once between them: per dim the summed extents of the copies
+ * (the extent itself; along Xi the union of the output windows, or R
+ * per output column when windows do not overlap), times the copies of
+ * the dims t does not depend on.
+ */
+static double compulsory_words(const struct plan_ctx *ctx,
+                               const int64_t stack[PLAN_DIMS], int t)
+{
+    const struct kpl_layer *l = ctx->layer;
+    unsigned dims = l->tensor_dims[t];
+    double words = 1;
+    for (int d = 0; d < KPL_DIM_COUNT; d++) {
+        if (!(dims & KPL_DIM_BIT(d))) {
+            continue;
+        }
+        if (d == KPL_DIM_XI || d == KPL_DIM_YI) {
+            int out = d == KPL_DIM_XI ? KPL_DIM_XO : KPL_DIM_YO;
+            int win = d == KPL_DIM_XI ? KPL_DIM_R : KPL_DIM_S;
+            double stride = (double)(d == KPL_DIM_XI ? l->stride_x
+                                                     : l->stride_y);
+            double o = (double)ctx->ext[out];
+            double w = (double)ctx->ext[win];
+            words *= w >= stride ? (o - 1) * stride + w : o * w;
+        } else if (d < PLAN_DIMS) {
+            words *= (double)ctx->ext[d];
+        }
+    }
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        if (!(ctx->rel[t] & KPL_DIM_BIT(d))) {
+            words *= (double)stack[d];
+        }
+    }
+    return words;
+}
+
+/* A lower bound of every plan with this GBUF partition. */
+static double bound_partition(struct exhaustive *ex,
+                              const int64_t stack[PLAN_DIMS])
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    const struct kpl_arch *arch = ctx->arch;
+    double dram = 0, onchip = 0, copies = 1;
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        if (ctx->layer->tensor_dims[t] == 0) {
+            continue;
+        }
+        double w = compulsory_words(ctx, stack, t);
+        bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
+                       (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
+        if (on_chip) {
+            onchip += w;
+        } else {
+            dram += w;
+        }
+    }
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        copies *= (double)stack[d];
+    }
+    double cycles = compute_floor(ctx, copies * (double)ctx->pes);
+    if (arch->dram_bw > 0) {
+        double bytes = dram * (double)arch->word_bits / 8.0;
+        cycles = fmax(cycles, ceil(bytes / arch->dram_bw));
+    }
+    double energy = ex->fixed + dram * (arch->e_dram +
+                                        arch->e_hop * ex->dram_hop) +
+                    (dram + onchip) * arch->e_gbuf +
+                    ex->bus_floor * (arch->e_bus + arch->e_gbuf) +
+                    arch->static_pj_per_cycle * cycles * ex->share;
+    return bound_objective(ex, energy, cycles);
+}
+
+/*
+ * A lower bound of every REGF level under a priced GBUF level: the DRAM,
+ * NoC, MAC and REGF terms are the GBUF level's alone, so exact; the bus
+ * takes its floor; time is at least the DRAM time and the compute time
+ * on `pe_copies` PEs per busy node.
+ */
+static double bound_gbuf(struct exhaustive *ex, const struct plan *p,
+                         const struct kpl_layer_cost *c, double pe_copies)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    const struct kpl_arch *arch = ctx->arch;
+    double nodes = 1;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        nodes *= (double)p->lv[KPL_LEVEL_GBUF].stack[d];
+    }
+    double cycles = fmax(c->dram_cycles,
+                         compute_floor(ctx, nodes * pe_copies));
+    double energy = c->energy.mac + c->energy.regf + c->energy.dram +
+                    c->energy.noc +
+                    (c->gbuf_words - c->bus_words) * arch->e_gbuf +
+                    ex->bus_floor * (arch->e_bus + arch->e_gbuf) +
+                    arch->static_pj_per_cycle * cycles * ex->share;
+    return bound_objective(ex, energy, cycles);
+}
+
+/* True when order o of level lv gives the same loop nest as an earlier
+ * order (orders matter only between the level's updates). */
+static bool order_repeats(const struct plan_ctx *ctx, struct plan *p,
+                          enum kpl_level lv, int o)
+{
+    int dims[PLAN_DIMS], other[PLAN_DIMS];
+    p->lv[lv].order = o;
+    int n = plan_update_dims(ctx, p, lv, dims);
+    bool repeat = false;
+    for (int e = 0; e < o && !repeat; e++) {
+        p->lv[lv].order = e;
+        int m = plan_update_dims(ctx, p, lv, other);
+        repeat = m == n && memcmp(dims, other, (size_t)n * sizeof *dims) == 0;
+    }
+    p->lv[lv].order = o;
+    return repeat;
+}
+
+/* Every REGF order of a complete plan, priced. */
+static void regf_orders(struct exhaustive *ex, struct plan *p)
+{
+    for (int o = 0; o < PLAN_ORDERS && !out_of_time(ex); o++) {
+        if (!order_repeats(ex->ctx, p, KPL_LEVEL_REGF, o)) {
+            offer_priced(ex, p);
         }
     }
 }
 
 /*
- * Tile sizes of level lv from dim d on, the REGF level first, then the
- * GBUF level; a level's words only grow with its tiles, so a size that
- * overflows the buffer ends the sizes of that dim.
+ * Tile sizes of level lv from dim d on; a level's words only grow with
+ * its tiles, so a size that overflows the buffer ends that dim's sizes.
+ * At the GBUF level a complete choice is priced for its bound and its
+ * REGF levels enumerated; at the REGF level a complete choice is priced.
  */
+static void regf_stacks(struct exhaustive *ex, struct plan *p);
+
 static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
 {
     const struct plan_ctx *ctx = ex->ctx;
@@ -588,9 +813,11 @@ static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
     }
     if (d == PLAN_DIMS) {
         if (lv == KPL_LEVEL_REGF) {
-            walk_tiles(ex, p, KPL_LEVEL_GBUF, 0);
-        } else if (plan_valid(ctx, p)) {
-            try_orders(ex, p);
+            if (plan_valid(ctx, p)) {
+                regf_orders(ex, p);
+            }
+        } else if (plan_level_valid(ctx, p, KPL_LEVEL_GBUF)) {
+            regf_stacks(ex, p);
         }
         return;
     }
@@ -601,12 +828,6 @@ static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
     int64_t saved = p->lv[lv].tile[d];
     for (int i = 0; i < ex->nsizes[lv][d]; i++) {
         p->lv[lv].tile[d] = ex->sizes[lv][d][i];
-        if (lv == KPL_LEVEL_GBUF) {
-            const struct plan_level *r = &p->lv[KPL_LEVEL_REGF];
-            if (p->lv[lv].tile[d] < r->tile[d]) {
-                continue;
-            }
-        }
         if (plan_words(ctx, p, (enum kpl_level)lv) > ctx->words[lv]) {
             break;
         }
@@ -615,65 +836,246 @@ static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
     p->lv[lv].tile[d] = saved;
 }
 
-static void exhaustive_stacks(struct exhaustive *ex, struct plan *base)
+/* REGF tiles of one PE stack choice under a fixed GBUF level. */
+static void regf_tiles(struct exhaustive *ex, struct plan *p)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    const struct plan_level *g = &p->lv[KPL_LEVEL_GBUF];
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        int64_t lim = ceil_div(g->tile[d], p->lv[KPL_LEVEL_REGF].stack[d]);
+        ex->nsizes[KPL_LEVEL_REGF][d] =
+            plan_dim_free(ctx, d)
+                ? 0
+                : split_sizes(lim, ex->sizes[KPL_LEVEL_REGF][d], MAX_COUNTS);
+    }
+    walk_tiles(ex, p, KPL_LEVEL_REGF, 0);
+}
+
+static double level_copies_of(const struct plan_level *l)
+{
+    double copies = 1;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        copies *= (double)l->stack[d];
+    }
+    return copies;
+}
+
+/* One PE stack choice: pruned by its compute floor, else its tiles. */
+static void try_regf_stack(struct exhaustive *ex, struct plan *p,
+                           const struct kpl_layer_cost *gcost)
+{
+    double copies = level_copies_of(&p->lv[KPL_LEVEL_REGF]);
+    ex->bound = bound_gbuf(ex, p, gcost, copies);
+    if (ex->bound >= best_objective(ex)) {
+        return;
+    }
+    regf_tiles(ex, p);
+}
+
+/*
+ * Every REGF stack of one or two non-free dims (counts of the split sets
+ * of the GBUF tile, product at most the PEs) under a complete GBUF level,
+ * after a bound check of the GBUF level itself.
+ */
+static void regf_stacks(struct exhaustive *ex, struct plan *p)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    struct plan base = *p;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        base.lv[KPL_LEVEL_REGF].stack[d] = 1;
+        base.lv[KPL_LEVEL_REGF].tile[d] = plan_dim_free(ctx, d)
+                                              ? p->lv[KPL_LEVEL_REGF].tile[d]
+                                              : 1;
+    }
+    for (int go = 0; go < PLAN_ORDERS && !out_of_time(ex); go++) {
+        if (order_repeats(ctx, &base, KPL_LEVEL_GBUF, go)) {
+            continue;
+        }
+        struct kpl_layer_cost gcost;
+        price(ex, &base, &gcost);
+        if (bound_gbuf(ex, &base, &gcost, (double)ctx->pes) >=
+            best_objective(ex)) {
+            continue;
+        }
+        int64_t counts[PLAN_DIMS][MAX_COUNTS];
+        int ncounts[PLAN_DIMS];
+        for (int d = 0; d < PLAN_DIMS; d++) {
+            ncounts[d] = plan_dim_free(ctx, d)
+                             ? 0
+                             : copy_counts(base.lv[KPL_LEVEL_GBUF].tile[d],
+                                           ctx->pes, counts[d]);
+        }
+        struct plan q = base;
+        try_regf_stack(ex, &q, &gcost);
+        for (int d1 = 0; d1 < PLAN_DIMS; d1++) {
+            for (int i = 1; i < ncounts[d1]; i++) {
+                q = base;
+                q.lv[KPL_LEVEL_REGF].stack[d1] = counts[d1][i];
+                try_regf_stack(ex, &q, &gcost);
+                for (int d2 = d1 + 1; d2 < PLAN_DIMS; d2++) {
+                    for (int j = 1; j < ncounts[d2]; j++) {
+                        if (counts[d1][i] * counts[d2][j] > ctx->pes) {
+                            break;
+                        }
+                        q = base;
+                        q.lv[KPL_LEVEL_REGF].stack[d1] = counts[d1][i];
+                        q.lv[KPL_LEVEL_REGF].stack[d2] = counts[d2][j];
+                        try_regf_stack(ex, &q, &gcost);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Every GBUF tile choice of one node partition. */
+static void partition_tiles(struct exhaustive *ex, struct plan *base)
 {
     const struct plan_ctx *ctx = ex->ctx;
     const int64_t *share = base->lv[KPL_LEVEL_GBUF].tile;
-    struct ranked stacks[64];
-    int nstacks = pe_stacks(ctx, base, stacks, 64);
-
     for (int d = 0; d < PLAN_DIMS; d++) {
         ex->nsizes[KPL_LEVEL_GBUF][d] =
             plan_dim_free(ctx, d)
                 ? 0
-                : copy_counts(share[d], share[d],
-                              ex->sizes[KPL_LEVEL_GBUF][d]);
+                : split_sizes(share[d], ex->sizes[KPL_LEVEL_GBUF][d],
+                              MAX_COUNTS);
     }
-    for (int j = 0; j < nstacks && !out_of_time(ex); j++) {
-        struct plan p = stacks[j].plan;
-        for (int d = 0; d < PLAN_DIMS; d++) {
-            int64_t lim = ceil_div(share[d], p.lv[KPL_LEVEL_REGF].stack[d]);
-            ex->nsizes[KPL_LEVEL_REGF][d] =
-                plan_dim_free(ctx, d)
-                    ? 0
-                    : copy_counts(lim, lim, ex->sizes[KPL_LEVEL_REGF][d]);
+    walk_tiles(ex, base, KPL_LEVEL_GBUF, 0);
+}
+
+/* Every node partition of the count sets, most promising first. */
+static void exhaustive_partitions(struct exhaustive *ex)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    int cap = 1 << 18;
+    struct ranked *parts = calloc((size_t)cap, sizeof *parts);
+    if (parts == NULL) {
+        ex->stopped = true;
+        return;
+    }
+    int nparts = node_partitions(ctx, parts, -cap);
+    if (nparts == cap) {
+        ex->out->partitions_cut = true;
+    }
+    for (int i = 0; i < nparts && !out_of_time(ex); i++) {
+        struct plan base = parts[i].plan;
+        if (bound_partition(ex, base.lv[KPL_LEVEL_GBUF].stack) >=
+            best_objective(ex)) {
+            continue;
         }
-        walk_tiles(ex, &p, KPL_LEVEL_REGF, 0);
+        set_node_share(ctx, &base);
+        partition_tiles(ex, &base);
+    }
+    free(parts);
+}
+
+/* The fixed terms of every plan's cost, from one priced plan. */
+static void exhaustive_constants(struct exhaustive *ex)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    const struct kpl_arch *arch = ctx->arch;
+    double regf = 0, bus = 0;
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        if (ctx->layer->tensor_dims[t] != 0) {
+            regf += t == (int)ctx->layer->out ? 2 * ctx->ops : ctx->ops;
+        }
+    }
+    (void)bus;
+    ex->fixed = ctx->ops * arch->e_mac + regf * arch->e_regf;
+    ex->bus_floor = 0;
+    double mesh = (double)ctx->chip_nodes;
+    ex->share = mesh > 0 && (double)ctx->nodes < mesh
+                    ? (double)ctx->nodes / mesh
+                    : 1;
+    ex->dram_hop = 0;
+    struct plan p;
+    if (!ctx->ifm_on_chip && intra_unit_plan(ctx, &p)) {
+        struct kpl_layer_cost c;
+        price(ex, &p, &c);
+        if (c.dram_words > 0) {
+            ex->dram_hop = c.hops / c.dram_words;
+        }
     }
 }
 
 /*
- * The exhaustive search: every node partition, the 64 best PE stacks of
- * each, and every tile size of the candidate sets (powers of two, divisors,
- * whole extents) at both levels with every order, after the descent so
- * that it never ends worse than the descent.  Free dims keep the sizes the
- * unit plan gives them (their sets are empty).
+ * The exhaustive search: the descent's candidates priced first (a good
+ * first incumbent), then every node partition, every GBUF tile of the
+ * split sets and every GBUF order, every REGF stack, tile and order, each
+ * complete plan priced by kpl_cost_layer unless a bound rules it out.
  */
 static void exhaustive_search(const struct plan_ctx *ctx, double deadline,
                               struct intra_result *out)
 {
     struct exhaustive *ex = calloc(1, sizeof *ex);
-    struct ranked *parts = calloc(4096, sizeof *parts);
-    if (ex == NULL || parts == NULL) {
+    if (ex == NULL || ctx->scheme == NULL) {
         free(ex);
-        free(parts);
         return;
     }
     ex->ctx = ctx;
     ex->out = out;
     ex->deadline = deadline;
-
-    int nparts = node_partitions(ctx, parts, 4096);
-    for (int i = 0; i < nparts && !out_of_time(ex); i++) {
-        struct plan base = parts[i].plan;
-        set_node_share(ctx, &base);
-        exhaustive_stacks(ex, &base);
+    ex->scheme = *ctx->scheme;
+    ex->maps = calloc((size_t)ctx->scheme->net->nlayer, sizeof *ex->maps);
+    if (ex->maps == NULL) {
+        free(ex);
+        return;
     }
-    free(parts);
+    ex->scheme.maps = ex->maps;
+    ex->lctx = (struct kpl_layer_ctx){
+        .region = ctx->region,
+        .ifm_on_chip = ctx->ifm_on_chip,
+        .ofm_on_chip = ctx->ofm_on_chip,
+    };
+    exhaustive_constants(ex);
+
+    struct intra_result *seed = calloc(1, sizeof *seed);
+    if (seed != NULL) {
+        descent_search(ctx, false, seed);
+        for (int i = 0; i < seed->ncand; i++) {
+            ex->bound = 0;
+            offer_priced(ex, &seed->cand[i]);
+        }
+        free(seed);
+    }
+    exhaustive_partitions(ex);
+    out->complete = !ex->stopped;
+    out->priced = ex->priced;
+    free(ex->maps);
     free(ex);
 }
 
 /* ---- failure report ---- */
+
+/* The exhaustive result's fallback and failure report: the unit plan is
+ * offered only by estimate rank when the list has room (it is priced
+ * later with the others). */
+static void explain_failure(const struct plan_ctx *ctx,
+                            struct intra_result *out);
+
+static void finish_exhaustive(const struct plan_ctx *ctx,
+                              struct intra_result *out)
+{
+    struct plan p;
+    if (out->found) {
+        plan_estimate(ctx, &out->plan, &out->est);
+    }
+    if (intra_unit_plan(ctx, &p) && out->ncand < INTRA_CANDIDATES) {
+        bool present = false;
+        for (int i = 0; i < out->ncand; i++) {
+            present |= same_plan(ctx, &out->cand[i], &p);
+        }
+        if (!present) {
+            out->cand[out->ncand] = p;
+            out->cand_objective[out->ncand] = INFINITY;
+            out->ncand++;
+            out->found = true;
+        }
+    }
+    if (!out->found) {
+        explain_failure(ctx, out);
+    }
+}
 
 static void explain_failure(const struct plan_ctx *ctx,
                             struct intra_result *out)
@@ -690,9 +1092,14 @@ void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
                   double deadline, struct intra_result *out)
 {
     *out = (struct intra_result){0};
-    descent_search(ctx, effort == INTRA_LITE, out);
-    if (effort == INTRA_EXHAUSTIVE) {
+    if (effort == INTRA_EXHAUSTIVE && ctx->scheme != NULL) {
         exhaustive_search(ctx, deadline, out);
+        finish_exhaustive(ctx, out);
+        return;
+    }
+    descent_search(ctx, effort == INTRA_LITE, out);
+    if (out->found) {
+        plan_estimate(ctx, &out->plan, &out->est);
     }
 
     /* The unit plan is the fallback that always checks when it fits. */

@@ -22,6 +22,14 @@ struct intra_result {
     int ncand;
     struct plan cand[INTRA_CANDIDATES];
     double cand_objective[INTRA_CANDIDATES];
+    /* Exhaustive search: whether it enumerated the whole space (false
+     * after its deadline), how many plans kpl_cost_layer priced, how many
+     * priced plans came out below a bound that should hold (0 when the
+     * bounds are sound), and whether the partition list was cut. */
+    bool complete;
+    long priced;
+    long bound_violations;
+    bool partitions_cut;
     /* Why nothing was found: the smallest need of the level that failed. */
     enum kpl_level failed_level;
     int64_t need_words;

@@ -79,6 +79,7 @@ void plan_ctx_init(struct plan_ctx *ctx, const struct kpl_layer *layer,
         ctx->rel[t] = rel;
         ctx->direct |= dims & loop_mask;
     }
+    ctx->region = *region;
     ctx->nodes = kpl_region_nodes(region);
     ctx->chip_nodes = kpl_mul_sat(arch->node_rows, arch->node_cols);
     ctx->dram_hops = mean_dram_hops(arch, region);

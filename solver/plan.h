@@ -40,6 +40,12 @@ struct plan {
 struct plan_ctx {
     const struct kpl_layer *layer;
     const struct kpl_arch *arch;
+    /* Where kpl_cost_layer prices a plan (exhaustive search): a scheme
+     * whose maps the search does not write, and the layer's index in it;
+     * NULL when the caller gives none. */
+    const struct kpl_scheme *scheme;
+    int layer_index;
+    struct kpl_region region;
     int64_t batch;
     enum kpl_goal goal;
     int64_t ext[PLAN_DIMS];        /* the layer's loop extents */

@@ -149,6 +149,8 @@ static struct memo_entry *memo_add(struct solve_memo *memo,
     e->gbuf_words = ctx->words[KPL_LEVEL_GBUF];
     e->effort = memo->effort;
     e->ctx = *ctx;
+    e->ctx.scheme = &memo->scratch;
+    e->ctx.layer_index = layer;
     e->layer_index = layer;
     if (memo->tail == NULL) {
         memo->tail = &memo->head;
