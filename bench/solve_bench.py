@@ -47,6 +47,9 @@ def run(cmd, timeout):
     return proc.returncode, err, time.monotonic() - start
 
 
+FIRST_CORE = 0
+
+
 def solve(kaplac, net, arch, batch, training, exhaustive, timeout, path,
           threads=1, limit=0):
     cmd = [kaplac, "--solve", "--network", net, "--arch", arch,
@@ -58,7 +61,8 @@ def solve(kaplac, net, arch, batch, training, exhaustive, timeout, path,
         if limit > 0:
             cmd += ["--time-limit", str(int(limit))]
     if shutil.which("taskset"):
-        cores = ",".join(str(i) for i in range(max(threads, 1)))
+        cores = ",".join(str(FIRST_CORE + i)
+                         for i in range(max(threads, 1)))
         cmd = ["taskset", "-c", cores] + cmd
     wrapper = ["/usr/bin/time", "-f", "%M"] if os.path.exists(
         "/usr/bin/time") else []
@@ -103,7 +107,12 @@ def main():
     parser.add_argument("--ex-setups", default="",
                         help="presets (arch:batch) to run exhaustively; "
                         "default: all of --setups")
+    parser.add_argument("--first-core", type=int, default=0,
+                        help="pin runs to cores from this one on, so that "
+                        "two benches can share a machine")
     args = parser.parse_args()
+    global FIRST_CORE
+    FIRST_CORE = args.first_core
     setups = [(a, int(b)) for a, b in
               (x.split(":") for x in args.setups.split(","))]
     ex_setups = set(args.ex_setups.split(",")) if args.ex_setups else None
@@ -137,15 +146,16 @@ def main():
                            and ex["seconds"] >= args.ex_limit)
                 mark = "*" if limited else ""
                 over = None
-                if r["energy"] and ex["energy"]:
+                if r["energy"] and ex["energy"] and not limited:
                     over = 100.0 * (r["energy"] / ex["energy"] - 1.0)
                 peak = r["peak"] / 1024.0 if r["peak"] else None
                 print(f"| {net}{status} | {mode} | {arch} | {batch} "
                       f"| {r['seconds']:.3f} | {fmt(r['energy'], '.5g')} "
                       f"| {fmt(r['cycles'], 'd')} | {fmt(peak, '.1f')} "
                       f"| {fmt(ex['energy'], '.5g')}{mark} "
-                      f"| {fmt(over, '+.2f')}{'%' if over is not None else ''}"
-                      f"{mark} | {fmt(ex['seconds'], '.1f')}{mark} |",
+                      f"| {fmt(over, '+.2f', 'unfinished' if limited else '-')}"
+                      f"{'%' if over is not None else ''}"
+                      f" | {fmt(ex['seconds'], '.1f')}{mark} |",
                       flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
 

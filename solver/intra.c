@@ -97,6 +97,26 @@ static int copy_counts(int64_t e, int64_t limit, int64_t *counts)
     return n;
 }
 
+/*
+ * The descent's copy counts: powers of two, divisors of e and the largest
+ * count, each moved to the fewest copies with the same per-copy extent,
+ * so that they lie in the directive space; ascending.
+ */
+static int descent_counts(int64_t e, int64_t limit, int64_t *counts)
+{
+    int64_t top = e < limit ? e : limit;
+    int n = 0;
+    for (int64_t c = 1; c <= top && n < MAX_COUNTS - 1; c++) {
+        bool wanted = c == 1 || c == top || (c & (c - 1)) == 0 ||
+                      (c <= 4096 && e % c == 0);
+        int64_t fewest = ceil_div(e, ceil_div(e, c));
+        if (wanted && (n == 0 || counts[n - 1] < fewest)) {
+            counts[n++] = fewest;
+        }
+    }
+    return n;
+}
+
 /* The largest split size of lim at most c (c >= 1). */
 static int64_t snap_down(int64_t lim, int64_t c)
 {
@@ -310,8 +330,10 @@ static int node_partitions(const struct plan_ctx *ctx, struct ranked *list,
             ps.counts[i][0] = 1;
             ps.ncounts[i] = 1;
         } else {
-            ps.ncounts[i] = copy_counts(ctx->ext[d], ctx->nodes,
-                                        ps.counts[i]);
+            ps.ncounts[i] = keep < 0 ? copy_counts(ctx->ext[d], ctx->nodes,
+                                                   ps.counts[i])
+                                     : descent_counts(ctx->ext[d], ctx->nodes,
+                                                      ps.counts[i]);
         }
     }
     part_walk(&ps, 0, 1);
@@ -358,7 +380,7 @@ static int pe_stacks(const struct plan_ctx *ctx, const struct plan *base,
     for (int d = 0; d < PLAN_DIMS; d++) {
         ncounts[d] = plan_dim_free(ctx, d)
                          ? 0
-                         : copy_counts(share[d], ctx->pes, counts[d]);
+                         : descent_counts(share[d], ctx->pes, counts[d]);
     }
     rank_insert(list, &n, keep, evaluate(ctx, base, NULL), base);
     for (int d1 = 0; d1 < PLAN_DIMS; d1++) {

@@ -21,6 +21,8 @@
 #include "checker/cost.h"
 #include "checker/resolve.h"
 #include "parser/print.h"
+#include "solver/intra.h"
+#include "solver/plan.h"
 #include "solver/solve.h"
 
 static const char *const networks[] = {
@@ -452,6 +454,68 @@ static void test_solver_descent_near_exhaustive(void **state)
     }
 }
 
+/* Cost-model objective (energy) of a plan of layer i, priced in scheme. */
+static double price_plan(struct kpl_scheme *scheme, const struct plan_ctx *ctx,
+                         const struct plan *p)
+{
+    struct kpl_layer_map *map = &scheme->maps[ctx->layer_index];
+    *map = (struct kpl_layer_map){0};
+    plan_materialize(ctx, p, map);
+    struct kpl_layer_ctx lctx = {.region = ctx->region};
+    struct kpl_layer_cost cost;
+    kpl_cost_layer(scheme, ctx->layer_index, &lctx, &cost);
+    return kpl_energy_total(&cost.energy);
+}
+
+/*
+ * The exhaustive search of each layer of the small network finishes,
+ * prices plans with the cost model, never sees a priced plan below one of
+ * the lower bounds it prunes with (a bound that did not hold would show
+ * up here), and ends no worse than any candidate of the descent, priced
+ * by the same cost model.
+ */
+static void test_solver_exhaustive_bounds_hold(void **state)
+{
+    (void)state;
+    struct kpl_program *prog = kpl_program_new();
+    assert_int_equal(kpl_program_load_text(prog, "small.kapla", small_src,
+                                           sizeof small_src - 1),
+                     0);
+    kpl_program_resolve(prog);
+    const struct kpl_network *net = kpl_program_network(prog, "small_net");
+    const struct kpl_arch *arch = kpl_program_arch(prog, "small");
+    struct kpl_scheme scheme = {.net = net, .arch = arch, .batch = 2};
+    scheme.maps = calloc((size_t)net->nlayer, sizeof *scheme.maps);
+    assert_non_null(scheme.maps);
+    struct kpl_region whole = {0, arch->node_rows, 0, arch->node_cols};
+    struct intra_result *ex = calloc(1, sizeof *ex);
+    struct intra_result *fast = calloc(1, sizeof *fast);
+    assert_non_null(ex);
+    assert_non_null(fast);
+
+    for (int i = 0; i < net->nlayer; i++) {
+        struct plan_ctx ctx;
+        plan_ctx_init(&ctx, &net->layers[i], arch, 2, KPL_GOAL_ENERGY,
+                      &whole);
+        ctx.scheme = &scheme;
+        ctx.layer_index = i;
+        intra_search(&ctx, INTRA_EXHAUSTIVE, 0, ex);
+        assert_true(ex->found);
+        assert_true(ex->complete);
+        assert_true(ex->priced > ex->ncand);
+        assert_int_equal(ex->bound_violations, 0);
+        double best = price_plan(&scheme, &ctx, &ex->plan);
+        intra_search(&ctx, INTRA_DESCENT, 0, fast);
+        for (int j = 0; j < fast->ncand; j++) {
+            assert_true(best <= price_plan(&scheme, &ctx, &fast->cand[j]));
+        }
+    }
+    free(ex);
+    free(fast);
+    free(scheme.maps);
+    kpl_program_free(prog);
+}
+
 /* An exhaustive search under a time limit stops with a valid scheme. */
 static void test_solver_time_limit_returns_best_so_far(void **state)
 {
@@ -502,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_solver_prints_every_layer),
         cmocka_unit_test(test_solver_reports_unmappable_layer),
         cmocka_unit_test(test_solver_descent_near_exhaustive),
+        cmocka_unit_test(test_solver_exhaustive_bounds_hold),
         cmocka_unit_test(test_solver_time_limit_returns_best_so_far),
         cmocka_unit_test(test_solver_goals_trade_energy_for_delay),
     };
