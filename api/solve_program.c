@@ -192,7 +192,12 @@ int kpl_solve_program(struct kpl_program *prog,
         return 2;
     }
 
-    struct kpl_scheme *scheme = kpl_solve(target, arch, &req->opts, "solved",
+    /* A name that says what was solved, unique across a repository. */
+    const char *name = kpl_arena_printf(
+        prog->arena, "%s%s_on_%s_b%lld", net->name, derive ? "_training" : "",
+        arch->name, (long long)req->opts.batch);
+    struct kpl_scheme *scheme = kpl_solve(target, arch, &req->opts,
+                                          name ? name : "solved",
                                           prog->arena, &prog->diags);
     if (scheme == NULL) {
         return prog->diags.nerrors > 0 ? 1 : 2;

@@ -792,6 +792,20 @@ static void check_segment_capacity(const struct kpl_scheme *scheme,
               have);
 }
 
+int kpl_check_segments(const struct kpl_scheme *scheme,
+                       struct kpl_diags *diags)
+{
+    int before = diags->nerrors;
+    struct placement *where = check_membership(scheme, diags);
+    if (where != NULL) {
+        check_order(scheme, where, diags);
+    }
+    for (int s = 0; s < scheme->nsegment; s++) {
+        check_segment_capacity(scheme, &scheme->segments[s], diags);
+    }
+    return diags->nerrors - before;
+}
+
 int kpl_check_scheme(const struct kpl_scheme *scheme,
                      struct kpl_diags *diags)
 {

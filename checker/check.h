@@ -22,6 +22,14 @@
 int kpl_check_scheme(const struct kpl_scheme *scheme,
                      struct kpl_diags *diags);
 
+/*
+ * The segment rules alone: membership, topological order and the
+ * segment-level capacity (the prover runs these by arithmetic, since they
+ * involve no iteration index).
+ */
+int kpl_check_segments(const struct kpl_scheme *scheme,
+                       struct kpl_diags *diags);
+
 /* The rules for one layer's mapping alone (used by the solver too). */
 int kpl_check_layer(const struct kpl_scheme *scheme, int layer,
                     const struct kpl_region *region,

@@ -70,10 +70,13 @@ static double quantity_max(enum quantity q)
     return 0;
 }
 
-/* Zero bandwidth or frequency means nothing; "unlimited" is a word. */
-static bool quantity_positive(enum quantity q)
+/*
+ * Smallest value accepted: zero bandwidth or frequency means nothing
+ * ("unlimited" is a word), and a vanishing one would overflow the time.
+ */
+static double quantity_min(enum quantity q)
 {
-    return q == Q_BANDWIDTH || q == Q_FREQUENCY;
+    return q == Q_BANDWIDTH || q == Q_FREQUENCY ? 1e-3 : 0;
 }
 
 /*
@@ -104,12 +107,11 @@ static bool take_quantity(struct resolver *rs, const struct kpl_word **wp,
             break;
         }
         double v = num->number * units[i].scale;
-        if (!(v >= 0) || !isfinite(v) || v > quantity_max(q) ||
-            (v == 0 && quantity_positive(q))) {
+        if (!(v >= quantity_min(q)) || !isfinite(v) ||
+            v > quantity_max(q)) {
             kpl_error(rs->diags, "value", num->span,
-                      "%s %s is out of range: expected %s%g %s at most",
-                      num->text, unit->text,
-                      quantity_positive(q) ? "more than 0 and " : "",
+                      "%s %s is out of range: expected %g to %g %s",
+                      num->text, unit->text, quantity_min(q) / units[i].scale,
                       quantity_max(q) / units[i].scale, unit->text);
             return false;
         }

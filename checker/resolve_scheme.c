@@ -62,12 +62,15 @@ static void resolve_params(struct schemectx *sc)
         return;
     }
     for (const struct kpl_ast_param *p = sc->ast->params; p; p = p->next) {
+        bool twice = false;
         for (int i = 0; i < s->nparam; i++) {
-            if (strcmp(s->params[i].name, p->name) == 0) {
-                kpl_error(sc->rs->diags, "duplicate", p->span,
-                          "parameter '%s' declared twice", p->name);
-                sc->failed = true;
-            }
+            twice = twice || strcmp(s->params[i].name, p->name) == 0;
+        }
+        if (twice) {
+            kpl_error(sc->rs->diags, "duplicate", p->span,
+                      "parameter '%s' declared twice", p->name);
+            sc->failed = true;
+            continue;
         }
         struct kpl_param *ir = &s->params[s->nparam];
         ir->name = p->name;
@@ -125,6 +128,15 @@ static void resolve_segment(struct schemectx *sc,
 
     const struct kpl_arch *arch = sc->scheme->arch;
     struct kpl_region whole = {0, arch->node_rows, 0, arch->node_cols};
+    for (const struct kpl_seg_item *it = ast->items; it; it = it->next) {
+        if (ast->region != NULL && it->region != NULL) {
+            kpl_error(sc->rs->diags, "segment", it->region->span,
+                      "a segment takes one region for all its layers "
+                      "(`nodes [..]`) or one region per layer, not both");
+            sc->failed = true;
+            return;
+        }
+    }
     struct kpl_region shared = whole;
     if (ast->region != NULL && !eval_region(sc, ast->region, &shared)) {
         return;

@@ -6,7 +6,9 @@
  * (summaries, schemes, JSON, SARIF) to stdout or -o FILE.  Exit codes:
  * 0 clean, 1 errors found, 2 usage or I/O, 3 internal failure.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,26 +306,22 @@ static char *read_stdin(size_t *len)
     return text;
 }
 
-/* Loads FILE... ("-" is standard input); false on an I/O error. */
-static bool load_files(struct kpl_program *prog, const struct options *o)
+/* Loads one FILE ("-" is standard input); false on an I/O error. */
+static bool load_one(struct kpl_program *prog, const char *file)
 {
-    bool ok = true;
-    for (int i = 0; i < o->nfile; i++) {
-        if (strcmp(o->files[i], "-") != 0) {
-            ok = kpl_program_load_file(prog, o->files[i]) == 0 && ok;
-            continue;
-        }
-        size_t len = 0;
-        char *text = read_stdin(&len);
-        if (text == NULL) {
-            kpl_error(&prog->diags, "io", kpl_span_none(),
-                      "cannot read standard input");
-            ok = false;
-            continue;
-        }
-        ok = kpl_program_load_text(prog, "<stdin>", text, len) == 0 && ok;
-        free(text);
+    if (strcmp(file, "-") != 0) {
+        return kpl_program_load_file(prog, file) == 0;
     }
+    size_t len = 0;
+    char *text = read_stdin(&len);
+    if (text == NULL) {
+        kpl_error(&prog->diags, "io", kpl_span_none(),
+                  "cannot read standard input: unreadable, or larger than "
+                  "64 MiB");
+        return false;
+    }
+    bool ok = kpl_program_load_text(prog, "<stdin>", text, len) == 0;
+    free(text);
     return ok;
 }
 
@@ -348,45 +346,122 @@ static bool write_output(const char *path, const struct kpl_buf *buf)
     return ok;
 }
 
-static void print_diags(struct kpl_program *prog)
+static void print_diags(struct kpl_diags *diags)
 {
     struct kpl_buf buf;
     kpl_buf_init(&buf);
-    kpl_diags_render_text(&prog->diags, &buf);
+    kpl_diags_render_text(diags, &buf);
     fwrite(buf.data ? buf.data : "", 1, buf.len, stderr);
     kpl_buf_free(&buf);
 }
 
-/* Exit code from the diagnostics collected so far. */
-static int verdict(const struct kpl_program *prog, const struct options *o)
+/*
+ * Lint and prove compile each FILE on its own, as a C compiler does: every
+ * file has its own names, and an error in one hides nothing in another.
+ * The batch collects every program's diagnostics in one sink, in order.
+ */
+struct batch {
+    struct kpl_arena *arena;
+    struct kpl_diags diags;
+    struct kpl_program **progs;
+    int nprog;
+    bool io_failed;     /* a FILE could not be read */
+    bool oom;
+    int nscheme;        /* schemes declared in the FILEs */
+};
+
+static void merge_diags(struct kpl_diags *into, const struct kpl_diags *from)
 {
-    const struct kpl_diags *d = &prog->diags;
-    if (kpl_arena_failed(prog->arena)) {
+    if (from->head != NULL) {
+        if (into->tail == NULL) {
+            into->head = from->head;
+        } else {
+            into->tail->next = from->head;
+        }
+        into->tail = from->tail;
+    }
+    into->nerrors += from->nerrors;
+    into->nwarnings += from->nwarnings;
+    into->count += from->count;
+    into->dropped += from->dropped;
+}
+
+/* Compiles FILE i into a new program of the batch; NULL when out of memory. */
+static struct kpl_program *compile_one(struct batch *b, const char *file)
+{
+    struct kpl_program *prog = kpl_program_new();
+    if (prog == NULL) {
+        b->oom = true;
+        return NULL;
+    }
+    b->progs[b->nprog++] = prog;
+    b->io_failed = !load_one(prog, file) || b->io_failed;
+    kpl_program_resolve(prog);
+    for (int i = 0; i < prog->nscheme; i++) {
+        b->nscheme += prog->scheme_rooted[i];
+    }
+    return prog;
+}
+
+static void finish_one(struct batch *b, struct kpl_program *prog)
+{
+    b->oom = b->oom || kpl_arena_failed(prog->arena);
+    merge_diags(&b->diags, &prog->diags);
+}
+
+static bool batch_init(struct batch *b, int nfile)
+{
+    memset(b, 0, sizeof *b);
+    b->arena = kpl_arena_new();
+    b->progs = calloc((size_t)nfile + 1, sizeof *b->progs);
+    if (b->arena == NULL || b->progs == NULL) {
+        kpl_arena_free(b->arena);
+        free(b->progs);
+        return false;
+    }
+    kpl_diags_init(&b->diags, b->arena);
+    b->diags.max_count = 0; /* each program capped its own already */
+    return true;
+}
+
+static void batch_free(struct batch *b)
+{
+    for (int i = 0; i < b->nprog; i++) {
+        kpl_program_free(b->progs[i]);
+    }
+    free(b->progs);
+    kpl_arena_free(b->arena);
+}
+
+/* Exit code from the batch's diagnostics. */
+static int verdict(const struct batch *b, const struct options *o)
+{
+    if (b->oom) {
         return EXIT_INTERNAL;
     }
-    for (const struct kpl_diag *x = d->head; x; x = x->next) {
-        if (strcmp(x->rule, "io") == 0 && x->span.src == NULL) {
-            return EXIT_USAGE;
-        }
+    if (b->io_failed) {
+        return EXIT_USAGE;
     }
-    if (d->nerrors > 0 || (o->werror && d->nwarnings > 0)) {
+    if (b->diags.nerrors > 0 || (o->werror && b->diags.nwarnings > 0)) {
         return EXIT_FOUND;
     }
     return EXIT_CLEAN;
 }
 
-/* Renders diagnostics in the chosen format to stdout (json, sarif). */
-static bool emit_machine(struct kpl_program *prog, const struct options *o,
-                         struct kpl_buf *out)
+/* Writes the run's output: text to stdout and diagnostics to stderr, or one
+ * JSON or SARIF document holding everything. */
+static int emit(struct batch *b, const struct options *o, struct kpl_buf *out,
+                int code)
 {
-    if (o->format == FORMAT_JSON) {
-        kpl_diags_render_json(&prog->diags, ".", out);
+    if (o->format == FORMAT_JSON && o->job == JOB_LINT) {
+        kpl_diags_render_json(&b->diags, ".", out);
     } else if (o->format == FORMAT_SARIF) {
-        kpl_diags_render_sarif(&prog->diags, ".", out);
-    } else {
-        return false;
+        kpl_diags_render_sarif(&b->diags, ".", out);
+    } else if (o->format == FORMAT_TEXT) {
+        print_diags(&b->diags);
     }
-    return true;
+    bool ok = write_output(o->output, out);
+    return ok ? code : EXIT_USAGE;
 }
 
 static void lint_scheme(struct kpl_program *prog, const struct options *o,
@@ -418,35 +493,41 @@ static void summarize_network(const struct kpl_network *net,
                    (long long)ops);
 }
 
-static int run_lint(struct kpl_program *prog, const struct options *o)
+static void lint_program(struct kpl_program *prog, const struct options *o,
+                         struct kpl_buf *out)
+{
+    for (int i = 0; i < prog->nscheme; i++) {
+        if (prog->scheme_rooted[i] && prog->schemes[i] != NULL) {
+            lint_scheme(prog, o, prog->schemes[i], out);
+        }
+    }
+}
+
+static int run_lint(struct batch *b, const struct options *o)
 {
     struct kpl_buf out;
     kpl_buf_init(&out);
-    int rooted = 0;
-    for (int i = 0; i < prog->nscheme; i++) {
-        if (!prog->scheme_rooted[i]) {
-            continue;
+    for (int f = 0; f < o->nfile; f++) {
+        struct kpl_program *prog = compile_one(b, o->files[f]);
+        if (prog == NULL) {
+            break;
         }
-        rooted++;
-        if (prog->schemes[i] != NULL) {
-            lint_scheme(prog, o, prog->schemes[i], &out);
-        }
+        lint_program(prog, o, &out);
+        finish_one(b, prog);
     }
-    if (rooted == 0 && o->format == FORMAT_TEXT && !o->quiet &&
-        prog->diags.nerrors == 0) {
-        for (int i = 0; i < prog->nnet; i++) {
-            summarize_network(prog->nets[i], &out);
+    if (b->nscheme == 0 && o->format == FORMAT_TEXT && !o->quiet &&
+        b->diags.nerrors == 0) {
+        for (int p = 0; p < b->nprog; p++) {
+            for (int i = 0; i < b->progs[p]->nnet; i++) {
+                summarize_network(b->progs[p]->nets[i], &out);
+            }
         }
         kpl_buf_puts(&out, "no scheme to check\n");
     }
 
-    int code = verdict(prog, o);
-    if (!emit_machine(prog, o, &out)) {
-        print_diags(prog);
-    }
-    bool ok = write_output(o->output, &out);
+    int code = emit(b, o, &out, verdict(b, o));
     kpl_buf_free(&out);
-    return ok ? code : EXIT_USAGE;
+    return code;
 }
 
 static void render_proof_summary(const struct kpl_proof *proof,
@@ -459,7 +540,42 @@ static void render_proof_summary(const struct kpl_proof *proof,
                    proof->violated, proof->unknown, proof->seconds);
 }
 
-static int run_prove(struct kpl_program *prog, const struct options *o)
+/*
+ * Proves every scheme of one program.  The segment rules (membership,
+ * order, segment capacity) involve no iteration index: they are decided by
+ * the checker's arithmetic and count as obligations not proved when they
+ * fail.  Returns the number of obligations not proved, or -1.
+ */
+static int prove_program(struct kpl_program *prog, const struct options *o,
+                         const struct kpl_prove_opts *popts,
+                         struct kpl_buf *out, int *nproof)
+{
+    int unproved = 0;
+    for (int i = 0; i < prog->nscheme; i++) {
+        if (!prog->scheme_rooted[i] || prog->schemes[i] == NULL) {
+            continue;
+        }
+        unproved += kpl_check_segments(prog->schemes[i], &prog->diags);
+        struct kpl_proof proof;
+        memset(&proof, 0, sizeof proof);
+        int rc = kpl_prove_scheme(prog->schemes[i], popts, prog->arena,
+                                  &prog->diags, &proof);
+        if (rc < 0) {
+            return -1;
+        }
+        unproved += rc;
+        if (o->format == FORMAT_JSON) {
+            kpl_buf_puts(out, *nproof > 0 ? ",\n" : "\n");
+            kpl_proof_render_json(&proof, &prog->diags, ".", out);
+        } else if (o->format == FORMAT_TEXT && !o->quiet) {
+            render_proof_summary(&proof, out);
+        }
+        (*nproof)++;
+    }
+    return unproved;
+}
+
+static int run_prove(struct batch *b, const struct options *o)
 {
     struct kpl_prove_opts popts;
     kpl_prove_opts_init(&popts);
@@ -467,51 +583,36 @@ static int run_prove(struct kpl_program *prog, const struct options *o)
 
     struct kpl_buf out;
     kpl_buf_init(&out);
-    bool proved_all = true;
-    int nproof = 0;
     if (o->format == FORMAT_JSON) {
         kpl_buf_puts(&out, "{\"version\": 1, \"proofs\": [");
     }
-    for (int i = 0; i < prog->nscheme; i++) {
-        if (!prog->scheme_rooted[i] || prog->schemes[i] == NULL) {
-            continue;
+    int nproof = 0;
+    bool failed = false;
+    bool proved_all = true;
+    for (int f = 0; f < o->nfile && !failed; f++) {
+        struct kpl_program *prog = compile_one(b, o->files[f]);
+        if (prog == NULL) {
+            break;
         }
-        struct kpl_proof proof;
-        memset(&proof, 0, sizeof proof);
-        int rc = kpl_prove_scheme(prog->schemes[i], &popts, prog->arena,
-                                  &prog->diags, &proof);
-        if (rc < 0) {
-            print_diags(prog);
-            kpl_buf_free(&out);
-            return EXIT_INTERNAL;
-        }
+        int rc = prove_program(prog, o, &popts, &out, &nproof);
+        failed = rc < 0;
         proved_all = proved_all && rc == 0;
-        if (o->format == FORMAT_JSON) {
-            kpl_buf_puts(&out, nproof > 0 ? ",\n" : "\n");
-            kpl_proof_render_json(&proof, &prog->diags, ".", &out);
-        } else if (o->format == FORMAT_TEXT && !o->quiet) {
-            render_proof_summary(&proof, &out);
-        }
-        nproof++;
-    }
-
-    int code = verdict(prog, o);
-    if (code == EXIT_CLEAN && !proved_all) {
-        code = EXIT_FOUND;
+        finish_one(b, prog);
     }
     if (o->format == FORMAT_JSON) {
         /* Every diagnostic, also those no obligation owns (syntax, I/O). */
         kpl_buf_puts(&out, "\n], \"diagnostics\": ");
-        kpl_diags_render_json(&prog->diags, ".", &out);
+        kpl_diags_render_json(&b->diags, ".", &out);
         kpl_buf_puts(&out, "}\n");
-    } else if (o->format == FORMAT_SARIF) {
-        kpl_diags_render_sarif(&prog->diags, ".", &out);
-    } else {
-        print_diags(prog);
     }
-    bool ok = write_output(o->output, &out);
+
+    int code = failed ? EXIT_INTERNAL : verdict(b, o);
+    if (code == EXIT_CLEAN && !proved_all) {
+        code = EXIT_FOUND;
+    }
+    code = emit(b, o, &out, code);
     kpl_buf_free(&out);
-    return ok ? code : EXIT_USAGE;
+    return code;
 }
 
 /* Loads a bundled file for name unless FILE... already defines it. */
@@ -588,7 +689,7 @@ static int run_solve(struct kpl_program *prog, struct options *o)
     kpl_buf_init(&summary);
     int rc = kpl_solve_program(prog, &req, &scheme_text, &summary);
     clear_progress(&progress);
-    print_diags(prog);
+    print_diags(&prog->diags);
     if (rc == 0) {
         bool ok = write_output(o->output, &scheme_text);
         if (!o->quiet) {
@@ -600,6 +701,48 @@ static int run_solve(struct kpl_program *prog, struct options *o)
     }
     kpl_buf_free(&scheme_text);
     kpl_buf_free(&summary);
+    return rc;
+}
+
+/* True when -o names one of the FILEs (which writing would destroy). */
+static bool output_is_input(const struct options *o)
+{
+    char out[PATH_MAX];
+    if (o->output == NULL || realpath(o->output, out) == NULL) {
+        return false; /* a file that does not exist yet is no input */
+    }
+    for (int f = 0; f < o->nfile; f++) {
+        char in[PATH_MAX];
+        if (realpath(o->files[f], in) != NULL && strcmp(in, out) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Solve reads all FILEs into one program: they supply networks and archs. */
+static int solve_main(struct options *o)
+{
+    struct kpl_program *prog = kpl_program_new();
+    if (prog == NULL) {
+        fprintf(stderr, "kaplac: error: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    bool loaded = true;
+    for (int f = 0; f < o->nfile; f++) {
+        loaded = load_one(prog, o->files[f]) && loaded;
+    }
+    load_default(prog, o->network ? o->network : "alexnet");
+    load_default(prog, o->arch ? o->arch : "multinode");
+    kpl_program_resolve(prog);
+
+    int rc = EXIT_USAGE;
+    if (!loaded) {
+        print_diags(&prog->diags);
+    } else {
+        rc = run_solve(prog, o);
+    }
+    kpl_program_free(prog);
     return rc;
 }
 
@@ -616,30 +759,24 @@ int main(int argc, char **argv)
         return usage_error("%s", "no input file");
     }
 
-    struct kpl_program *prog = kpl_program_new();
-    if (prog == NULL) {
-        fprintf(stderr, "kaplac: error: out of memory\n");
+    if (output_is_input(&o)) {
         free(o.files);
-        return EXIT_INTERNAL;
+        return usage_error("-o '%s' names an input file: it would be "
+                           "overwritten", o.output);
     }
-    bool loaded = load_files(prog, &o);
-    if (o.job == JOB_SOLVE) {
-        load_default(prog, o.network ? o.network : "alexnet");
-        load_default(prog, o.arch ? o.arch : "multinode");
-    }
-    kpl_program_resolve(prog);
 
-    if (!loaded) {
-        print_diags(prog);
-        rc = EXIT_USAGE;
-    } else if (o.job == JOB_SOLVE) {
-        rc = run_solve(prog, &o);
-    } else if (o.job == JOB_PROVE) {
-        rc = run_prove(prog, &o);
+    if (o.job == JOB_SOLVE) {
+        rc = solve_main(&o);
     } else {
-        rc = run_lint(prog, &o);
+        struct batch b;
+        if (!batch_init(&b, o.nfile)) {
+            fprintf(stderr, "kaplac: error: out of memory\n");
+            free(o.files);
+            return EXIT_INTERNAL;
+        }
+        rc = o.job == JOB_PROVE ? run_prove(&b, &o) : run_lint(&b, &o);
+        batch_free(&b);
     }
-    kpl_program_free(prog);
     free(o.files);
     return rc;
 }

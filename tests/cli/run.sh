@@ -115,6 +115,38 @@ else
     echo "FAIL long line: $(wc -c <"$tmp/err") bytes of diagnostics"
 fi
 
+# -o never overwrites an input file.
+cp "$src/examples/schemes/alexnet-conv2.kapla" "$tmp/keep.kapla"
+expect 2 "-o onto the input" -- "$tmp/keep.kapla" -o "$tmp/keep.kapla"
+if cmp -s "$src/examples/schemes/alexnet-conv2.kapla" "$tmp/keep.kapla"; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL -o onto the input: the input changed"
+fi
+
+# Each FILE is its own compilation: equal names in two files do not
+# clash, and an error in one file hides nothing in another.
+cp "$src/examples/schemes/alexnet-conv2.kapla" "$tmp/one.kapla"
+cp "$src/examples/schemes/alexnet-conv2.kapla" "$tmp/two.kapla"
+expect 0 "same names in two files" -- "$tmp/one.kapla" "$tmp/two.kapla"
+expect 0 "prove same names in two files" -- --prove -q "$tmp/one.kapla" \
+    "$tmp/two.kapla"
+expect 1 "errors in two files" -- "$src/tests/golden/syntax.kapla" \
+    "$src/tests/golden/capacity.kapla"
+grep_in err "syntax.kapla:4:13: error" "first file's error"
+grep_in err "capacity.kapla:7:9: error" "second file's error"
+expect 2 "unreadable file among others, json" -- --format json \
+    "$tmp/nonexistent.kapla" "$src/tests/golden/capacity.kapla"
+grep_in out '"rule": "capacity"' "json keeps the readable file's findings"
+grep_in out '"rule": "io"' "json reports the unreadable file"
+
+# Prove decides the segment rules too (by arithmetic).
+sed 's/^    segment { conv2_a } nodes \[0:16, 0:8\];/    segment { conv2_a } nodes [0:16, 0:8];\n    segment { conv2_a } nodes [0:16, 8:16];/' \
+    "$src/examples/schemes/alexnet-conv2.kapla" >"$tmp/twice.kapla"
+expect 1 "prove a layer in two segments" -- --prove -q "$tmp/twice.kapla"
+grep_in err "in two segments" "prove reports the segment rule"
+
 # Solve on bundled inputs, then lint what was printed.
 for net in alexnet mlp-l; do
     expect 0 "solve $net" -- --solve --network "$net" --arch multinode \
