@@ -634,6 +634,18 @@ struct exhaustive {
     double fixed;      /* MAC and REGF energy: the same for every plan */
     double bus_floor;  /* words every plan moves over the array bus */
     double bound;      /* of the GBUF choice being enumerated */
+    double compulsory[KPL_TENSOR_COUNT]; /* of the partition, per tensor */
+    int64_t node_share[PLAN_DIMS];       /* node share of the partition */
+    int gbuf_order;                      /* the GBUF order being walked */
+    int regf_order;                      /* the REGF order being walked */
+    /* Of the GBUF choice being enumerated: its exact energy terms that no
+     * REGF choice changes, its DRAM cycles, and per tensor the GBUF trips
+     * that multiply its bus words (see bound_regf_partial). */
+    double gbuf_energy;
+    double gbuf_dram_cycles;
+    double idle[KPL_TENSOR_COUNT];
+    double outside[KPL_TENSOR_COUNT];
+    int64_t regf_lim[PLAN_DIMS];
     int64_t sizes[KPL_LEVEL_COUNT][PLAN_DIMS][MAX_COUNTS];
     int nsizes[KPL_LEVEL_COUNT][PLAN_DIMS];
 };
@@ -742,6 +754,7 @@ static double bound_partition(struct exhaustive *ex,
             continue;
         }
         double w = compulsory_words(ctx, stack, t);
+        ex->compulsory[t] = w;
         bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
                        (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
         if (on_chip) {
@@ -753,6 +766,7 @@ static double bound_partition(struct exhaustive *ex,
     for (int d = 0; d < PLAN_DIMS; d++) {
         copies *= (double)stack[d];
     }
+    ex->bus_floor = dram + onchip;
     double cycles = compute_floor(ctx, copies * (double)ctx->pes);
     if (arch->dram_bw > 0) {
         double bytes = dram * (double)arch->word_bits / 8.0;
@@ -791,6 +805,146 @@ static double bound_gbuf(struct exhaustive *ex, const struct plan *p,
     return bound_objective(ex, energy, cycles);
 }
 
+/*
+ * A lower bound of every completion of a GBUF level whose tiles are chosen
+ * for dims below `from`: the others at their largest (the node share), so
+ * their trips are 1.  A tensor's DRAM words are its sweep (at least its
+ * compulsory words) times its re-fetch factor, the trips of the updates
+ * outside its first relevant one that leave it; growing a tile never adds
+ * trips, so never raises that factor.
+ */
+static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
+                                 int from)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    const struct kpl_arch *arch = ctx->arch;
+    struct plan q = *p;
+    for (int d = from; d < PLAN_DIMS; d++) {
+        q.lv[KPL_LEVEL_GBUF].tile[d] = ex->node_share[d];
+    }
+    int dims[PLAN_DIMS];
+    int n = plan_update_dims(ctx, &q, KPL_LEVEL_GBUF, dims);
+    double dram = 0, onchip = 0, nodes = 1;
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        if (ctx->layer->tensor_dims[t] == 0) {
+            continue;
+        }
+        int first = 0;
+        while (first < n && !(ctx->rel[t] & KPL_DIM_BIT(dims[first]))) {
+            first++;
+        }
+        double refetch = 1;
+        for (int u = first + 1; u < n; u++) {
+            if (!(ctx->rel[t] & KPL_DIM_BIT(dims[u]))) {
+                refetch *= (double)plan_trips(&q, KPL_LEVEL_GBUF, dims[u],
+                                              ctx);
+            }
+        }
+        bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
+                       (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
+        double w = ex->compulsory[t] * refetch;
+        if (on_chip) {
+            onchip += w;
+        } else {
+            dram += w;
+        }
+    }
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        nodes *= (double)p->lv[KPL_LEVEL_GBUF].stack[d];
+    }
+    double cycles = compute_floor(ctx, nodes * (double)ctx->pes);
+    if (arch->dram_bw > 0) {
+        double bytes = dram * (double)arch->word_bits / 8.0;
+        cycles = fmax(cycles, ceil(bytes / arch->dram_bw));
+    }
+    double energy = ex->fixed + dram * (arch->e_dram +
+                                        arch->e_hop * ex->dram_hop) +
+                    (dram + onchip) * arch->e_gbuf +
+                    ex->bus_floor * (arch->e_bus + arch->e_gbuf) +
+                    arch->static_pj_per_cycle * cycles * ex->share;
+    return bound_objective(ex, energy, cycles);
+}
+
+/* The GBUF factors of each tensor's bus words (checker/cost.c,
+ * tensor_flow): all trips of updates that leave it, and those outside its
+ * first relevant update. */
+static void gbuf_factors(struct exhaustive *ex, const struct plan *p)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    int dims[PLAN_DIMS];
+    int n = plan_update_dims(ctx, p, KPL_LEVEL_GBUF, dims);
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        double idle = 1, outside = 1;
+        bool seen = false;
+        for (int u = 0; u < n; u++) {
+            bool rel = (ctx->rel[t] & KPL_DIM_BIT(dims[u])) != 0;
+            double trips = (double)plan_trips(p, KPL_LEVEL_GBUF, dims[u], ctx);
+            seen |= rel;
+            if (!rel) {
+                idle *= trips;
+                outside *= seen ? trips : 1;
+            }
+        }
+        ex->idle[t] = idle;
+        ex->outside[t] = outside;
+    }
+}
+
+/*
+ * A lower bound of every completion of a REGF level whose tiles are chosen
+ * for dims below `from` (the others at their largest, trips 1).  A
+ * tensor's bus words are at least its compulsory words times: the REGF
+ * re-fetch factor times the GBUF trips that leave it, when some REGF
+ * update moves it (that factor never falls as tiles shrink); else the GBUF
+ * trips outside its first relevant GBUF update, which is also the smaller
+ * of the two.
+ */
+static double bound_regf_partial(struct exhaustive *ex, const struct plan *p,
+                                 int from)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    const struct kpl_arch *arch = ctx->arch;
+    struct plan q = *p;
+    for (int d = from; d < PLAN_DIMS; d++) {
+        if (!plan_dim_free(ctx, d)) {
+            q.lv[KPL_LEVEL_REGF].tile[d] = ex->regf_lim[d];
+        }
+    }
+    int dims[PLAN_DIMS];
+    int n = plan_update_dims(ctx, &q, KPL_LEVEL_REGF, dims);
+    double bus = 0, copies = 1, nodes = 1;
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        if (ctx->layer->tensor_dims[t] == 0) {
+            continue;
+        }
+        int first = 0;
+        while (first < n && !(ctx->rel[t] & KPL_DIM_BIT(dims[first]))) {
+            first++;
+        }
+        double factor = ex->outside[t];
+        if (first < n) {
+            double refetch = 1;
+            for (int u = first + 1; u < n; u++) {
+                if (!(ctx->rel[t] & KPL_DIM_BIT(dims[u]))) {
+                    refetch *= (double)plan_trips(&q, KPL_LEVEL_REGF, dims[u],
+                                                  ctx);
+                }
+            }
+            factor = refetch * ex->idle[t];
+        }
+        bus += ex->compulsory[t] * factor;
+    }
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        copies *= (double)p->lv[KPL_LEVEL_REGF].stack[d];
+        nodes *= (double)p->lv[KPL_LEVEL_GBUF].stack[d];
+    }
+    double cycles = fmax(ex->gbuf_dram_cycles,
+                         compute_floor(ctx, nodes * copies));
+    double energy = ex->gbuf_energy + bus * (arch->e_bus + arch->e_gbuf) +
+                    arch->static_pj_per_cycle * cycles * ex->share;
+    return bound_objective(ex, energy, cycles);
+}
+
 /* True when order o of level lv gives the same loop nest as an earlier
  * order (orders matter only between the level's updates). */
 static bool order_repeats(const struct plan_ctx *ctx, struct plan *p,
@@ -809,16 +963,6 @@ static bool order_repeats(const struct plan_ctx *ctx, struct plan *p,
     return repeat;
 }
 
-/* Every REGF order of a complete plan, priced. */
-static void regf_orders(struct exhaustive *ex, struct plan *p)
-{
-    for (int o = 0; o < PLAN_ORDERS && !out_of_time(ex); o++) {
-        if (!order_repeats(ex->ctx, p, KPL_LEVEL_REGF, o)) {
-            offer_priced(ex, p);
-        }
-    }
-}
-
 /*
  * Tile sizes of level lv from dim d on; a level's words only grow with
  * its tiles, so a size that overflows the buffer ends that dim's sizes.
@@ -835,8 +979,9 @@ static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
     }
     if (d == PLAN_DIMS) {
         if (lv == KPL_LEVEL_REGF) {
-            if (plan_valid(ctx, p)) {
-                regf_orders(ex, p);
+            if (plan_valid(ctx, p) &&
+                !order_repeats(ctx, p, KPL_LEVEL_REGF, ex->regf_order)) {
+                offer_priced(ex, p);
             }
         } else if (plan_level_valid(ctx, p, KPL_LEVEL_GBUF)) {
             regf_stacks(ex, p);
@@ -853,6 +998,14 @@ static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
         if (plan_words(ctx, p, (enum kpl_level)lv) > ctx->words[lv]) {
             break;
         }
+        double bound = lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, p, d + 1)
+                                            : bound_regf_partial(ex, p, d + 1);
+        if (bound >= best_objective(ex)) {
+            continue;
+        }
+        if (lv == KPL_LEVEL_REGF) {
+            ex->bound = bound; /* the last one set is the leaf's */
+        }
         walk_tiles(ex, p, lv, d + 1);
     }
     p->lv[lv].tile[d] = saved;
@@ -865,12 +1018,17 @@ static void regf_tiles(struct exhaustive *ex, struct plan *p)
     const struct plan_level *g = &p->lv[KPL_LEVEL_GBUF];
     for (int d = 0; d < PLAN_DIMS; d++) {
         int64_t lim = ceil_div(g->tile[d], p->lv[KPL_LEVEL_REGF].stack[d]);
+        ex->regf_lim[d] = lim;
         ex->nsizes[KPL_LEVEL_REGF][d] =
             plan_dim_free(ctx, d)
                 ? 0
                 : split_sizes(lim, ex->sizes[KPL_LEVEL_REGF][d], MAX_COUNTS);
     }
-    walk_tiles(ex, p, KPL_LEVEL_REGF, 0);
+    for (int ro = 0; ro < PLAN_ORDERS && !out_of_time(ex); ro++) {
+        ex->regf_order = ro;
+        p->lv[KPL_LEVEL_REGF].order = ro;
+        walk_tiles(ex, p, KPL_LEVEL_REGF, 0);
+    }
 }
 
 static double level_copies_of(const struct plan_level *l)
@@ -909,15 +1067,23 @@ static void regf_stacks(struct exhaustive *ex, struct plan *p)
                                               ? p->lv[KPL_LEVEL_REGF].tile[d]
                                               : 1;
     }
-    for (int go = 0; go < PLAN_ORDERS && !out_of_time(ex); go++) {
-        if (order_repeats(ctx, &base, KPL_LEVEL_GBUF, go)) {
-            continue;
-        }
+    if (order_repeats(ctx, &base, KPL_LEVEL_GBUF, ex->gbuf_order)) {
+        return;
+    }
+    {
         struct kpl_layer_cost gcost;
         price(ex, &base, &gcost);
+        ex->out->gbuf_choices++;
+        ex->gbuf_energy = gcost.energy.mac + gcost.energy.regf +
+                          gcost.energy.dram + gcost.energy.noc +
+                          (gcost.gbuf_words - gcost.bus_words) *
+                              ctx->arch->e_gbuf;
+        ex->gbuf_dram_cycles = gcost.dram_cycles;
+        gbuf_factors(ex, &base);
         if (bound_gbuf(ex, &base, &gcost, (double)ctx->pes) >=
             best_objective(ex)) {
-            continue;
+            ex->out->gbuf_pruned++;
+            return;
         }
         int64_t counts[PLAN_DIMS][MAX_COUNTS];
         int ncounts[PLAN_DIMS];
@@ -955,14 +1121,26 @@ static void partition_tiles(struct exhaustive *ex, struct plan *base)
 {
     const struct plan_ctx *ctx = ex->ctx;
     const int64_t *share = base->lv[KPL_LEVEL_GBUF].tile;
+    int64_t shares[PLAN_DIMS];
+    memcpy(shares, share, sizeof shares);
     for (int d = 0; d < PLAN_DIMS; d++) {
         ex->nsizes[KPL_LEVEL_GBUF][d] =
             plan_dim_free(ctx, d)
                 ? 0
-                : split_sizes(share[d], ex->sizes[KPL_LEVEL_GBUF][d],
+                : split_sizes(shares[d], ex->sizes[KPL_LEVEL_GBUF][d],
                               MAX_COUNTS);
+        /* Dims not chosen yet hold their smallest size, so the words
+         * checked while walking only grow. */
+        if (ex->nsizes[KPL_LEVEL_GBUF][d] > 0) {
+            base->lv[KPL_LEVEL_GBUF].tile[d] = ex->sizes[KPL_LEVEL_GBUF][d][0];
+        }
     }
-    walk_tiles(ex, base, KPL_LEVEL_GBUF, 0);
+    memcpy(ex->node_share, shares, sizeof shares);
+    for (int go = 0; go < PLAN_ORDERS && !out_of_time(ex); go++) {
+        ex->gbuf_order = go;
+        base->lv[KPL_LEVEL_GBUF].order = go;
+        walk_tiles(ex, base, KPL_LEVEL_GBUF, 0);
+    }
 }
 
 /* Every node partition of the count sets, most promising first. */
@@ -1055,8 +1233,9 @@ static void exhaustive_search(const struct plan_ctx *ctx, double deadline,
     if (seed != NULL) {
         descent_search(ctx, false, seed);
         for (int i = 0; i < seed->ncand; i++) {
-            ex->bound = 0;
-            offer_priced(ex, &seed->cand[i]);
+            const struct plan *p = &seed->cand[i];
+            ex->bound = bound_partition(ex, p->lv[KPL_LEVEL_GBUF].stack);
+            offer_priced(ex, p);
         }
         free(seed);
     }

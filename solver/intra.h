@@ -30,6 +30,8 @@ struct intra_result {
     long priced;
     long bound_violations;
     bool partitions_cut;
+    long gbuf_choices; /* GBUF tile and order choices priced */
+    long gbuf_pruned;  /* of which the bound ruled out */
     /* Why nothing was found: the smallest need of the level that failed. */
     enum kpl_level failed_level;
     int64_t need_words;
