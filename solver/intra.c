@@ -781,31 +781,6 @@ static double bound_partition(struct exhaustive *ex,
 }
 
 /*
- * A lower bound of every REGF level under a priced GBUF level: the DRAM,
- * NoC, MAC and REGF terms are the GBUF level's alone, so exact; the bus
- * takes its floor; time is at least the DRAM time and the compute time
- * on `pe_copies` PEs per busy node.
- */
-static double bound_gbuf(struct exhaustive *ex, const struct plan *p,
-                         const struct kpl_layer_cost *c, double pe_copies)
-{
-    const struct plan_ctx *ctx = ex->ctx;
-    const struct kpl_arch *arch = ctx->arch;
-    double nodes = 1;
-    for (int d = 0; d < PLAN_DIMS; d++) {
-        nodes *= (double)p->lv[KPL_LEVEL_GBUF].stack[d];
-    }
-    double cycles = fmax(c->dram_cycles,
-                         compute_floor(ctx, nodes * pe_copies));
-    double energy = c->energy.mac + c->energy.regf + c->energy.dram +
-                    c->energy.noc +
-                    (c->gbuf_words - c->bus_words) * arch->e_gbuf +
-                    ex->bus_floor * (arch->e_bus + arch->e_gbuf) +
-                    arch->static_pj_per_cycle * cycles * ex->share;
-    return bound_objective(ex, energy, cycles);
-}
-
-/*
  * A lower bound of every completion of a GBUF level whose tiles are chosen
  * for dims below `from`: the others at their largest (the node share), so
  * their trips are 1.  A tensor's DRAM words are its sweep (at least its
@@ -900,7 +875,7 @@ static void gbuf_factors(struct exhaustive *ex, const struct plan *p)
  * of the two.
  */
 static double bound_regf_partial(struct exhaustive *ex, const struct plan *p,
-                                 int from)
+                                 int from, double pe_copies)
 {
     const struct plan_ctx *ctx = ex->ctx;
     const struct kpl_arch *arch = ctx->arch;
@@ -937,6 +912,9 @@ static double bound_regf_partial(struct exhaustive *ex, const struct plan *p,
     for (int d = 0; d < PLAN_DIMS; d++) {
         copies *= (double)p->lv[KPL_LEVEL_REGF].stack[d];
         nodes *= (double)p->lv[KPL_LEVEL_GBUF].stack[d];
+    }
+    if (pe_copies > 0) {
+        copies = pe_copies;
     }
     double cycles = fmax(ex->gbuf_dram_cycles,
                          compute_floor(ctx, nodes * copies));
@@ -999,7 +977,8 @@ static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
             break;
         }
         double bound = lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, p, d + 1)
-                                            : bound_regf_partial(ex, p, d + 1);
+                                            : bound_regf_partial(ex, p, d + 1,
+                                                                 0);
         if (bound >= best_objective(ex)) {
             continue;
         }
@@ -1031,21 +1010,18 @@ static void regf_tiles(struct exhaustive *ex, struct plan *p)
     }
 }
 
-static double level_copies_of(const struct plan_level *l)
-{
-    double copies = 1;
-    for (int d = 0; d < PLAN_DIMS; d++) {
-        copies *= (double)l->stack[d];
-    }
-    return copies;
-}
-
 /* One PE stack choice: pruned by its compute floor, else its tiles. */
 static void try_regf_stack(struct exhaustive *ex, struct plan *p,
                            const struct kpl_layer_cost *gcost)
 {
-    double copies = level_copies_of(&p->lv[KPL_LEVEL_REGF]);
-    ex->bound = bound_gbuf(ex, p, gcost, copies);
+    (void)gcost;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        ex->regf_lim[d] = ceil_div(p->lv[KPL_LEVEL_GBUF].tile[d],
+                                   p->lv[KPL_LEVEL_REGF].stack[d]);
+    }
+    /* REGF tiles at their largest leave no REGF update: a bound for every
+     * tile and order under this stack. */
+    ex->bound = bound_regf_partial(ex, p, 0, 0);
     if (ex->bound >= best_objective(ex)) {
         return;
     }
@@ -1080,11 +1056,27 @@ static void regf_stacks(struct exhaustive *ex, struct plan *p)
                               ctx->arch->e_gbuf;
         ex->gbuf_dram_cycles = gcost.dram_cycles;
         gbuf_factors(ex, &base);
-        if (bound_gbuf(ex, &base, &gcost, (double)ctx->pes) >=
+        for (int d = 0; d < PLAN_DIMS; d++) {
+            ex->regf_lim[d] = base.lv[KPL_LEVEL_GBUF].tile[d];
+        }
+        if (bound_regf_partial(ex, &base, 0, (double)ctx->pes) >=
             best_objective(ex)) {
             ex->out->gbuf_pruned++;
             return;
         }
+        /* The bound falls as the PE copies grow and depends on nothing
+         * else of the stack: stacks of fewer copies than this go. */
+        int64_t lo = 1, hi = ctx->pes;
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (bound_regf_partial(ex, &base, 0, (double)mid) <
+                best_objective(ex)) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        int64_t fewest = lo;
         int64_t counts[PLAN_DIMS][MAX_COUNTS];
         int ncounts[PLAN_DIMS];
         for (int d = 0; d < PLAN_DIMS; d++) {
@@ -1094,16 +1086,23 @@ static void regf_stacks(struct exhaustive *ex, struct plan *p)
                                            ctx->pes, counts[d]);
         }
         struct plan q = base;
-        try_regf_stack(ex, &q, &gcost);
+        if (fewest <= 1) {
+            try_regf_stack(ex, &q, &gcost);
+        }
         for (int d1 = 0; d1 < PLAN_DIMS; d1++) {
             for (int i = 1; i < ncounts[d1]; i++) {
                 q = base;
                 q.lv[KPL_LEVEL_REGF].stack[d1] = counts[d1][i];
-                try_regf_stack(ex, &q, &gcost);
+                if (counts[d1][i] >= fewest) {
+                    try_regf_stack(ex, &q, &gcost);
+                }
                 for (int d2 = d1 + 1; d2 < PLAN_DIMS; d2++) {
                     for (int j = 1; j < ncounts[d2]; j++) {
                         if (counts[d1][i] * counts[d2][j] > ctx->pes) {
                             break;
+                        }
+                        if (counts[d1][i] * counts[d2][j] < fewest) {
+                            continue;
                         }
                         q = base;
                         q.lv[KPL_LEVEL_REGF].stack[d1] = counts[d1][i];
@@ -1198,6 +1197,24 @@ static void exhaustive_constants(struct exhaustive *ex)
     }
 }
 
+/* A private scheme to price ctx's layer in; false when out of memory. */
+static bool pricer_init(struct exhaustive *ex, const struct plan_ctx *ctx)
+{
+    ex->ctx = ctx;
+    ex->scheme = *ctx->scheme;
+    ex->maps = calloc((size_t)ctx->scheme->net->nlayer, sizeof *ex->maps);
+    if (ex->maps == NULL) {
+        return false;
+    }
+    ex->scheme.maps = ex->maps;
+    ex->lctx = (struct kpl_layer_ctx){
+        .region = ctx->region,
+        .ifm_on_chip = ctx->ifm_on_chip,
+        .ofm_on_chip = ctx->ofm_on_chip,
+    };
+    return true;
+}
+
 /*
  * The exhaustive search: the descent's candidates priced first (a good
  * first incumbent), then every node partition, every GBUF tile of the
@@ -1212,21 +1229,12 @@ static void exhaustive_search(const struct plan_ctx *ctx, double deadline,
         free(ex);
         return;
     }
-    ex->ctx = ctx;
     ex->out = out;
     ex->deadline = deadline;
-    ex->scheme = *ctx->scheme;
-    ex->maps = calloc((size_t)ctx->scheme->net->nlayer, sizeof *ex->maps);
-    if (ex->maps == NULL) {
+    if (!pricer_init(ex, ctx)) {
         free(ex);
         return;
     }
-    ex->scheme.maps = ex->maps;
-    ex->lctx = (struct kpl_layer_ctx){
-        .region = ctx->region,
-        .ifm_on_chip = ctx->ifm_on_chip,
-        .ofm_on_chip = ctx->ofm_on_chip,
-    };
     exhaustive_constants(ex);
 
     struct intra_result *seed = calloc(1, sizeof *seed);
@@ -1242,6 +1250,157 @@ static void exhaustive_search(const struct plan_ctx *ctx, double deadline,
     exhaustive_partitions(ex);
     out->complete = !ex->stopped;
     out->priced = ex->priced;
+    free(ex->maps);
+    free(ex);
+}
+
+/* ---- refinement by the cost model ---- */
+
+/* Moves every tile into the space after a change of its parent. */
+static void snap_plan(const struct plan_ctx *ctx, struct plan *p)
+{
+    struct plan_level *g = &p->lv[KPL_LEVEL_GBUF];
+    struct plan_level *r = &p->lv[KPL_LEVEL_REGF];
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        if (plan_dim_free(ctx, d)) {
+            continue;
+        }
+        g->tile[d] = snap_down(ceil_div(ctx->ext[d], g->stack[d]), g->tile[d]);
+        r->tile[d] = snap_down(ceil_div(g->tile[d], r->stack[d]), r->tile[d]);
+    }
+}
+
+/* A neighbour's next split size (dir +1 up, -1 down) of lim from t. */
+static int64_t next_split(int64_t lim, int64_t t, int dir)
+{
+    if (dir > 0) {
+        return t >= lim ? t : ceil_div(lim, ceil_div(lim, t) - 1 > 0
+                                                ? ceil_div(lim, t) - 1
+                                                : 1);
+    }
+    if (t <= 1) {
+        return t;
+    }
+    return snap_down(lim, t - 1);
+}
+
+/* The next copy count of extent e (fewest copies per extent). */
+static int64_t next_count(int64_t e, int64_t c, int dir)
+{
+    int64_t share = ceil_div(e, c);
+    int64_t next = next_split(e, share, -dir);
+    return ceil_div(e, next);
+}
+
+static int stacked_dims(const struct plan_level *l)
+{
+    int n = 0;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        n += l->stack[d] > 1;
+    }
+    return n;
+}
+
+static bool in_space(const struct plan_ctx *ctx, const struct plan *p)
+{
+    return plan_valid(ctx, p) &&
+           stacked_dims(&p->lv[KPL_LEVEL_REGF]) <= 2 &&
+           plan_words(ctx, p, KPL_LEVEL_GBUF) <=
+               ctx->words[KPL_LEVEL_GBUF] &&
+           plan_words(ctx, p, KPL_LEVEL_REGF) <= ctx->words[KPL_LEVEL_REGF];
+}
+
+/* Tries one neighbour; keeps it in *best when it prices lower. */
+static void try_move(struct exhaustive *ex, struct plan *q,
+                     struct plan *best, double *best_obj)
+{
+    snap_plan(ex->ctx, q);
+    if (!in_space(ex->ctx, q)) {
+        return;
+    }
+    struct kpl_layer_cost cost;
+    double obj = price(ex, q, &cost);
+    if (obj < *best_obj) {
+        *best_obj = obj;
+        *best = *q;
+    }
+}
+
+/* The neighbours of p: one tile, stack count or order changed. */
+static void best_neighbour(struct exhaustive *ex, const struct plan *p,
+                           struct plan *best, double *best_obj)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    for (int lv = 0; lv < KPL_LEVEL_COUNT; lv++) {
+        for (int d = 0; d < PLAN_DIMS; d++) {
+            if (plan_dim_free(ctx, d)) {
+                continue;
+            }
+            const struct plan_level *l = &p->lv[lv];
+            int64_t parent = lv == KPL_LEVEL_GBUF
+                                 ? ctx->ext[d]
+                                 : p->lv[KPL_LEVEL_GBUF].tile[d];
+            int64_t lim = ceil_div(parent, l->stack[d]);
+            bool part = lv == KPL_LEVEL_REGF;
+            for (int i = 0; i < NPART_DIMS; i++) {
+                part |= part_dims[i] == d;
+            }
+            for (int dir = -1; dir <= 1; dir += 2) {
+                struct plan q = *p;
+                q.lv[lv].tile[d] = next_split(lim, l->tile[d], dir);
+                try_move(ex, &q, best, best_obj);
+                if (part) {
+                    q = *p;
+                    q.lv[lv].stack[d] = next_count(parent, l->stack[d], dir);
+                    try_move(ex, &q, best, best_obj);
+                }
+            }
+        }
+        for (int o = 0; o < PLAN_ORDERS; o++) {
+            struct plan q = *p;
+            q.lv[lv].order = o;
+            try_move(ex, &q, best, best_obj);
+        }
+    }
+}
+
+/*
+ * KAPLA's last step: from the descent's candidates, a steepest descent
+ * over single moves (a tile or a stack count to the next value of the
+ * space, or an order) priced by kpl_cost_layer, until no move helps.  The
+ * result goes first in the candidate list.
+ */
+static void refine(const struct plan_ctx *ctx, struct intra_result *out)
+{
+    struct exhaustive *ex = calloc(1, sizeof *ex);
+    if (ex == NULL || ctx->scheme == NULL || !pricer_init(ex, ctx)) {
+        free(ex);
+        return;
+    }
+    struct plan best = out->plan;
+    double best_obj = INFINITY;
+    for (int i = 0; i < out->ncand; i++) {
+        struct plan q = out->cand[i];
+        if (in_space(ctx, &q)) {
+            struct kpl_layer_cost cost;
+            double obj = price(ex, &q, &cost);
+            if (obj < best_obj) {
+                best_obj = obj;
+                best = q;
+            }
+        }
+    }
+    for (int step = 0; step < 200 && best_obj < INFINITY; step++) {
+        struct plan from = best;
+        double before = best_obj;
+        best_neighbour(ex, &from, &best, &best_obj);
+        if (!(best_obj < before)) {
+            break;
+        }
+    }
+    if (best_obj < INFINITY) {
+        offer_at(ctx, &best, -INFINITY, out);
+    }
     free(ex->maps);
     free(ex);
 }
@@ -1299,6 +1458,9 @@ void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
         return;
     }
     descent_search(ctx, effort == INTRA_LITE, out);
+    if (effort != INTRA_LITE && out->found) {
+        refine(ctx, out);
+    }
     if (out->found) {
         plan_estimate(ctx, &out->plan, &out->est);
     }
