@@ -28,6 +28,7 @@
 #define KEEP_PARTS 4
 #define KEEP_STACKS 4
 #define KEEP_REGF 2
+#define REFINE_STARTS 3 /* candidates the refinement starts from */
 
 /* Node partitions may split these dims. */
 static const int part_dims[] = {
@@ -1365,10 +1366,10 @@ static void best_neighbour(struct exhaustive *ex, const struct plan *p,
 }
 
 /*
- * KAPLA's last step: from the descent's candidates, a steepest descent
- * over single moves (a tile or a stack count to the next value of the
- * space, or an order) priced by kpl_cost_layer, until no move helps.  The
- * result goes first in the candidate list.
+ * KAPLA's last step: from each of the descent's first candidates, a
+ * steepest descent over single moves (a tile or a stack count to the next
+ * value of the space, or an order) priced by kpl_cost_layer, until no move
+ * helps.  The cheapest end goes first in the candidate list.
  */
 static void refine(const struct plan_ctx *ctx, struct intra_result *out)
 {
@@ -1379,23 +1380,24 @@ static void refine(const struct plan_ctx *ctx, struct intra_result *out)
     }
     struct plan best = out->plan;
     double best_obj = INFINITY;
-    for (int i = 0; i < out->ncand; i++) {
-        struct plan q = out->cand[i];
-        if (in_space(ctx, &q)) {
-            struct kpl_layer_cost cost;
-            double obj = price(ex, &q, &cost);
-            if (obj < best_obj) {
-                best_obj = obj;
-                best = q;
+    for (int i = 0; i < out->ncand && i < REFINE_STARTS; i++) {
+        struct plan cur = out->cand[i];
+        if (!in_space(ctx, &cur)) {
+            continue;
+        }
+        struct kpl_layer_cost cost;
+        double cur_obj = price(ex, &cur, &cost);
+        for (int step = 0; step < 200; step++) {
+            struct plan from = cur;
+            double before = cur_obj;
+            best_neighbour(ex, &from, &cur, &cur_obj);
+            if (!(cur_obj < before)) {
+                break;
             }
         }
-    }
-    for (int step = 0; step < 200 && best_obj < INFINITY; step++) {
-        struct plan from = best;
-        double before = best_obj;
-        best_neighbour(ex, &from, &best, &best_obj);
-        if (!(best_obj < before)) {
-            break;
+        if (cur_obj < best_obj) {
+            best_obj = cur_obj;
+            best = cur;
         }
     }
     if (best_obj < INFINITY) {
