@@ -229,6 +229,22 @@ Z3_lbool kpl_prover_decide(struct kpl_prover *pv, Z3_ast formula,
     return Z3_L_TRUE;
 }
 
+/*
+ * Asks Z3 for a model of an obligation's violation.  Without one the
+ * obligation ends here, proved (unsat) or unknown, and false comes back.
+ */
+static bool find_violation(struct kpl_prover *pv, struct kpl_obligation *ob,
+                           Z3_ast violation, Z3_model *model)
+{
+    Z3_lbool r = kpl_prover_decide(pv, violation, model);
+    if (r != Z3_L_TRUE) {
+        kpl_prover_end(pv, ob, r == Z3_L_FALSE ? KPL_VERDICT_PROVED
+                                                : KPL_VERDICT_UNKNOWN);
+        return false;
+    }
+    return true;
+}
+
 void kpl_prover_read_params(struct kpl_prover *pv, Z3_model model,
                             struct kpl_counterexample *cex)
 {
@@ -456,10 +472,7 @@ static void prove_capacity(struct kpl_prover *pv,
     Z3_ast cap = kpl_smt_int(smt, limit);
     Z3_ast need = level_words(&pv->enc, el, level);
     Z3_model model = NULL;
-    Z3_lbool r = kpl_prover_decide(pv, kpl_smt_lt(smt, cap, need), &model);
-    if (r != Z3_L_TRUE) {
-        kpl_prover_end(pv, ob, r == Z3_L_FALSE ? KPL_VERDICT_PROVED
-                                                : KPL_VERDICT_UNKNOWN);
+    if (!find_violation(pv, ob, kpl_smt_lt(smt, cap, need), &model)) {
         return;
     }
     ob->has_cex = true;
@@ -547,10 +560,7 @@ static void prove_fanout(struct kpl_prover *pv, const struct kpl_enc_layer *el,
     Z3_ast positive = counts_positive(&pv->enc, &el->lv[level]);
     Z3_ast fits = kpl_smt_and(smt, positive, kpl_smt_le(smt, copies, cap));
     Z3_model model = NULL;
-    Z3_lbool r = kpl_prover_decide(pv, kpl_smt_not(smt, fits), &model);
-    if (r != Z3_L_TRUE) {
-        kpl_prover_end(pv, ob, r == Z3_L_FALSE ? KPL_VERDICT_PROVED
-                                                : KPL_VERDICT_UNKNOWN);
+    if (!find_violation(pv, ob, kpl_smt_not(smt, fits), &model)) {
         return;
     }
     ob->has_cex = true;
@@ -673,10 +683,7 @@ static void prove_extents(struct kpl_prover *pv,
     }
     Z3_ast ok = extents_ok(&pv->enc, el, level);
     Z3_model model = NULL;
-    Z3_lbool r = kpl_prover_decide(pv, kpl_smt_not(smt, ok), &model);
-    if (r != Z3_L_TRUE) {
-        kpl_prover_end(pv, ob, r == Z3_L_FALSE ? KPL_VERDICT_PROVED
-                                                : KPL_VERDICT_UNKNOWN);
+    if (!find_violation(pv, ob, kpl_smt_not(smt, ok), &model)) {
         return;
     }
     ob->has_cex = true;
@@ -790,10 +797,7 @@ static void prove_window(struct kpl_prover *pv, const struct kpl_enc_layer *el,
                                                  &ax[a], o[a], w[a]));
     }
     Z3_model model = NULL;
-    Z3_lbool r = kpl_prover_decide(pv, any, &model);
-    if (r != Z3_L_TRUE) {
-        kpl_prover_end(pv, ob, r == Z3_L_FALSE ? KPL_VERDICT_PROVED
-                                                : KPL_VERDICT_UNKNOWN);
+    if (!find_violation(pv, ob, any, &model)) {
         return;
     }
     ob->has_cex = true;
@@ -879,10 +883,7 @@ static void prove_mesh(struct kpl_prover *pv, int s, int i)
     Z3_ast bad = kpl_smt_and(smt, in_region(smt, &seg->regions[i], row, col),
                              kpl_smt_not(smt, inside));
     Z3_model model = NULL;
-    Z3_lbool r = kpl_prover_decide(pv, bad, &model);
-    if (r != Z3_L_TRUE) {
-        kpl_prover_end(pv, ob, r == Z3_L_FALSE ? KPL_VERDICT_PROVED
-                                                : KPL_VERDICT_UNKNOWN);
+    if (!find_violation(pv, ob, bad, &model)) {
         return;
     }
     ob->has_cex = true;
@@ -921,10 +922,7 @@ static void prove_disjoint(struct kpl_prover *pv, int s)
         }
     }
     Z3_model model = NULL;
-    Z3_lbool r = kpl_prover_decide(pv, any, &model);
-    if (r != Z3_L_TRUE) {
-        kpl_prover_end(pv, ob, r == Z3_L_FALSE ? KPL_VERDICT_PROVED
-                                                : KPL_VERDICT_UNKNOWN);
+    if (!find_violation(pv, ob, any, &model)) {
         return;
     }
     ob->has_cex = true;
