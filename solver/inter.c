@@ -562,9 +562,11 @@ bool inter_choose_segments(struct kpl_scheme *scheme,
     }
 
     /* The descent ranks chains with its lite searches, then searches the
-     * chains of the kept final prefixes in full. */
+     * chains of the kept final prefixes in full.  With one layer per
+     * segment there is nothing to rank: every layer is searched in full
+     * once. */
     enum intra_effort effort = memo->effort;
-    if (effort == INTRA_DESCENT) {
+    if (effort == INTRA_DESCENT && memo->opts->depth > 1) {
         memo->effort = INTRA_LITE;
     }
     if (memo->opts->threads > 1) {

@@ -27,6 +27,7 @@
 #define MAX_COUNTS 1024 /* split sizes of extents up to 262144 */
 #define KEEP_PARTS 4
 #define KEEP_STACKS 4
+#define SCORE_STACKS 16 /* stacks the full search grows before ranking */
 #define KEEP_REGF 2
 #define REFINE_STARTS 3 /* candidates the refinement starts from */
 
@@ -234,7 +235,7 @@ static double part_score(const struct plan_ctx *ctx, const int64_t *n)
         }
         double size = (double)kpl_layer_tensor_words(l, ctx->batch,
                                                      (enum kpl_tensor)t);
-        double moved = size * rep * ((int)l->out == t && rep > 1 ? 2 : 1);
+        double moved = size * rep; /* every node's partial sums, once */
         traffic += moved;
         if (smallest < 0 || moved < smallest) {
             smallest = moved;
@@ -503,6 +504,62 @@ static int regf_descents(const struct plan_ctx *ctx, const struct plan *base,
     return n;
 }
 
+/*
+ * How promising a PE stack is once its tiles have grown: both levels
+ * grown once (REGF tiles in the first order, then the GBUF tiles from
+ * what the array covers, in every order), the best estimate seen.  A
+ * stack that looks poor with unit tiles (C over 64 PEs, say) can be the
+ * best after growth.
+ */
+static double stack_score(const struct plan_ctx *ctx, const struct plan *p)
+{
+    double best = evaluate(ctx, p, NULL);
+    struct plan q = *p;
+    int64_t lim[PLAN_DIMS];
+    const struct plan_level *g = &p->lv[KPL_LEVEL_GBUF];
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        lim[d] = plan_dim_free(ctx, d)
+                     ? ctx->ext[d]
+                     : ceil_div(g->tile[d], p->lv[KPL_LEVEL_REGF].stack[d]);
+    }
+    double obj = descend(ctx, &q, KPL_LEVEL_REGF, lim, false);
+    best = obj < best ? obj : best;
+
+    struct plan start = q;
+    struct plan_level *sg = &start.lv[KPL_LEVEL_GBUF];
+    const struct plan_level *r = &q.lv[KPL_LEVEL_REGF];
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        lim[d] = sg->tile[d];
+        int64_t covered = r->tile[d] * r->stack[d];
+        sg->tile[d] = covered < lim[d] ? covered : lim[d];
+    }
+    if (!plan_valid(ctx, &start)) {
+        return best;
+    }
+    for (int order = 0; order < PLAN_ORDERS; order++) {
+        struct plan t = start;
+        t.lv[KPL_LEVEL_GBUF].order = order;
+        obj = descend(ctx, &t, KPL_LEVEL_GBUF, lim, true);
+        best = obj < best ? obj : best;
+    }
+    return best;
+}
+
+/* The full search's stacks: the best by unit-tile estimate, ranked
+ * again by stack_score; the best KEEP_STACKS stay, first in list. */
+static int rescore_stacks(const struct plan_ctx *ctx, struct ranked *list,
+                          int n)
+{
+    struct ranked kept[KEEP_STACKS];
+    int nkept = 0;
+    for (int i = 0; i < n; i++) {
+        rank_insert(kept, &nkept, KEEP_STACKS,
+                    stack_score(ctx, &list[i].plan), &list[i].plan);
+    }
+    memcpy(list, kept, (size_t)nkept * sizeof *kept);
+    return nkept;
+}
+
 /* Two plans that materialize alike (orders only matter with updates). */
 static bool same_plan(const struct plan_ctx *ctx, const struct plan *a,
                       const struct plan *b)
@@ -597,8 +654,12 @@ static void descent_search(const struct plan_ctx *ctx, bool lite,
     for (int i = 0; i < nparts; i++) {
         struct plan base = parts[i].plan;
         set_node_share(ctx, &base);
-        struct ranked stacks[KEEP_STACKS];
-        int nstacks = pe_stacks(ctx, &base, stacks, lite ? 2 : KEEP_STACKS);
+        struct ranked stacks[SCORE_STACKS];
+        int nstacks = pe_stacks(ctx, &base, stacks,
+                                lite ? 2 : SCORE_STACKS);
+        if (!lite) {
+            nstacks = rescore_stacks(ctx, stacks, nstacks);
+        }
         for (int j = 0; j < nstacks; j++) {
             struct ranked regf[KEEP_REGF];
             int nregf = regf_descents(ctx, &stacks[j].plan, regf,
@@ -943,12 +1004,34 @@ static bool order_repeats(const struct plan_ctx *ctx, struct plan *p,
 }
 
 /*
- * Tile sizes of level lv from dim d on; a level's words only grow with
- * its tiles, so a size that overflows the buffer ends that dim's sizes.
- * At the GBUF level a complete choice is priced for its bound and its
+ * Tile sizes of level lv from dim d on, largest first from the largest
+ * that fits the buffer (the dims after d at their smallest).  At the GBUF
+ * level a complete choice is priced for its bound and its
  * REGF levels enumerated; at the REGF level a complete choice is priced.
  */
 static void regf_stacks(struct exhaustive *ex, struct plan *p);
+
+/* Index of the largest size of dim d whose level words fit its buffer
+ * (words grow with the tile), or -1. */
+static int largest_fitting(struct exhaustive *ex, struct plan *p, int lv,
+                           int d)
+{
+    const struct plan_ctx *ctx = ex->ctx;
+    int64_t saved = p->lv[lv].tile[d];
+    int lo = 0, hi = ex->nsizes[lv][d] - 1, found = -1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        p->lv[lv].tile[d] = ex->sizes[lv][d][mid];
+        if (plan_words(ctx, p, (enum kpl_level)lv) <= ctx->words[lv]) {
+            found = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    p->lv[lv].tile[d] = saved;
+    return found;
+}
 
 static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
 {
@@ -971,17 +1054,16 @@ static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
         walk_tiles(ex, p, lv, d + 1);
         return;
     }
+    /* Largest first: the bound only rises as a tile shrinks, so the
+     * first size whose bound reaches the incumbent ends the dim. */
     int64_t saved = p->lv[lv].tile[d];
-    for (int i = 0; i < ex->nsizes[lv][d]; i++) {
+    for (int i = largest_fitting(ex, p, lv, d); i >= 0; i--) {
         p->lv[lv].tile[d] = ex->sizes[lv][d][i];
-        if (plan_words(ctx, p, (enum kpl_level)lv) > ctx->words[lv]) {
-            break;
-        }
         double bound = lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, p, d + 1)
                                             : bound_regf_partial(ex, p, d + 1,
                                                                  0);
         if (bound >= best_objective(ex)) {
-            continue;
+            break;
         }
         if (lv == KPL_LEVEL_REGF) {
             ex->bound = bound; /* the last one set is the leaf's */

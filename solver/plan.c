@@ -356,12 +356,15 @@ static void tensor_traffic(const struct plan_ctx *ctx, const struct plan *p,
     level_flow(ctx, p, lp, KPL_LEVEL_REGF, t, &r);
 
     bool out = (int)ctx->layer->out == t;
-    double size = ctx->tensor_size[t];
     double nodes = (double)level_copies(&p->lv[KPL_LEVEL_GBUF]);
 
-    /* DRAM (or a pipelined neighbour) to GBUF. */
-    double visits = g.unit * g.refetch * nodes;
-    double words = out ? 2 * visits - (visits < size ? visits : size)
+    /* DRAM (or a pipelined neighbour) to GBUF.  The read-modify-write
+     * tensor is written on every visit and read back on all but each
+     * node's first sweep (partial sums of a node partition over a dim it
+     * does not depend on are summed in DRAM, one sweep per node). */
+    double first = g.unit * nodes;
+    double visits = first * g.refetch;
+    double words = out ? 2 * visits - (visits < first ? visits : first)
                        : visits;
     bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
                    (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
@@ -377,7 +380,8 @@ static void tensor_traffic(const struct plan_ctx *ctx, const struct plan *p,
                                                   t, false) * g.refetch;
     double distinct = relevant_product(ctx, p, lp, KPL_LEVEL_REGF, t, true);
     visits = r.unit * r.refetch * distinct * reloads * nodes;
-    acc->bus += out ? 2 * visits - (visits < size ? visits : size) : visits;
+    acc->bus += out ? 2 * visits - (visits < first ? visits : first)
+                    : visits;
     acc->regf += out ? 2 * ctx->ops : ctx->ops;
 }
 
