@@ -1004,9 +1004,9 @@ static bool order_repeats(const struct plan_ctx *ctx, struct plan *p,
 }
 
 /*
- * Tile sizes of level lv from dim d on, largest first from the largest
- * that fits the buffer (the dims after d at their smallest).  At the GBUF
- * level a complete choice is priced for its bound and its
+ * Tile sizes of level lv from dim d on, from the smallest whose bound is
+ * below the incumbent to the largest that fits the buffer (the dims after
+ * d at their smallest).  At the GBUF level a complete choice is priced for its bound and its
  * REGF levels enumerated; at the REGF level a complete choice is priced.
  */
 static void regf_stacks(struct exhaustive *ex, struct plan *p);
@@ -1033,6 +1033,34 @@ static int largest_fitting(struct exhaustive *ex, struct plan *p, int lv,
     return found;
 }
 
+/* The bound of every completion of level lv with dims up to d chosen. */
+static double level_bound(struct exhaustive *ex, const struct plan *p,
+                          int lv, int d)
+{
+    return lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, p, d + 1)
+                                : bound_regf_partial(ex, p, d + 1, 0);
+}
+
+/* Index of the smallest size of dim d, up to last, whose bound is below
+ * the incumbent; last + 1 when none is. */
+static int first_promising(struct exhaustive *ex, struct plan *p, int lv,
+                           int d, int last)
+{
+    int64_t saved = p->lv[lv].tile[d];
+    int lo = 0, hi = last + 1;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        p->lv[lv].tile[d] = ex->sizes[lv][d][mid];
+        if (level_bound(ex, p, lv, d) < best_objective(ex)) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    p->lv[lv].tile[d] = saved;
+    return lo;
+}
+
 static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
 {
     const struct plan_ctx *ctx = ex->ctx;
@@ -1054,16 +1082,18 @@ static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
         walk_tiles(ex, p, lv, d + 1);
         return;
     }
-    /* Largest first: the bound only rises as a tile shrinks, so the
-     * first size whose bound reaches the incumbent ends the dim. */
+    /* Smallest first (largest first priced 20 times more plans on
+     * MobileNet's depthwise layers: big GBUF tiles carry big REGF
+     * subtrees, walked before the incumbent improves), but from the first
+     * size whose bound is below the incumbent, found by bisection since
+     * the bound only falls as a tile grows. */
     int64_t saved = p->lv[lv].tile[d];
-    for (int i = largest_fitting(ex, p, lv, d); i >= 0; i--) {
+    int last = largest_fitting(ex, p, lv, d);
+    for (int i = first_promising(ex, p, lv, d, last); i <= last; i++) {
         p->lv[lv].tile[d] = ex->sizes[lv][d][i];
-        double bound = lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, p, d + 1)
-                                            : bound_regf_partial(ex, p, d + 1,
-                                                                 0);
+        double bound = level_bound(ex, p, lv, d);
         if (bound >= best_objective(ex)) {
-            break;
+            continue;
         }
         if (lv == KPL_LEVEL_REGF) {
             ex->bound = bound; /* the last one set is the leaf's */
