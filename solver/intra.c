@@ -28,6 +28,7 @@
 #define KEEP_PARTS 4
 #define KEEP_STACKS 4
 #define SCORE_STACKS 16 /* stacks the full search grows before ranking */
+#define SCORE_PARTS 16  /* partitions the full search grows before ranking */
 #define KEEP_REGF 2
 #define REFINE_STARTS 3 /* candidates the refinement starts from */
 
@@ -233,9 +234,7 @@ static double part_score(const struct plan_ctx *ctx, const int64_t *n)
                 rep *= (double)stack[d];
             }
         }
-        double size = (double)kpl_layer_tensor_words(l, ctx->batch,
-                                                     (enum kpl_tensor)t);
-        double moved = size * rep; /* every node's partial sums, once */
+        double moved = ctx->tensor_size[t] * rep; /* every node's partial sums, once */
         traffic += moved;
         if (smallest < 0 || moved < smallest) {
             smallest = moved;
@@ -259,8 +258,7 @@ static double part_score(const struct plan_ctx *ctx, const int64_t *n)
         traffic += smallest * (footprint / gbuf - 1);
     }
 
-    double ops = (double)kpl_layer_ops(l, ctx->batch);
-    double cycles = ops / (copies * (double)ctx->pes * util);
+    double cycles = ctx->ops / (copies * (double)ctx->pes * util);
     double word_bytes = (double)arch->word_bits / 8.0;
     if (arch->dram_bw > 0 && traffic * word_bytes / arch->dram_bw > cycles) {
         cycles = traffic * word_bytes / arch->dram_bw;
@@ -280,17 +278,19 @@ static void part_walk(struct part_search *ps, int i, int64_t product)
 {
     const struct plan_ctx *ctx = ps->ctx;
     if (i == NPART_DIMS) {
+        double score = part_score(ctx, ps->chosen);
+        bool full = ps->keep < 0 ? ps->n >= -ps->keep : ps->n >= ps->keep;
+        if (full && (ps->keep < 0 || ps->list[ps->n - 1].score <= score)) {
+            return; /* would not be kept: skip building its plan */
+        }
         struct plan p;
         unit_plan(ctx, &p);
         for (int j = 0; j < NPART_DIMS; j++) {
             p.lv[KPL_LEVEL_GBUF].stack[part_dims[j]] = ps->chosen[j];
         }
-        double score = part_score(ctx, ps->chosen);
         if (ps->keep < 0) {
-            if (ps->n < -ps->keep) {
-                ps->list[ps->n].score = score;
-                ps->list[ps->n++].plan = p;
-            }
+            ps->list[ps->n].score = score;
+            ps->list[ps->n++].plan = p;
         } else {
             rank_insert(ps->list, &ps->n, ps->keep, score, &p);
         }
@@ -321,9 +321,11 @@ static int cmp_ranked(const void *a, const void *b)
 }
 
 /* The node partitions, the best `keep` by score, or with keep < 0 all of
- * them (at most -keep), sorted by score. */
+ * them (at most -keep), sorted by score.  Counts come from the whole
+ * space when `every_count` (or keep < 0), else from the descent's short
+ * list. */
 static int node_partitions(const struct plan_ctx *ctx, struct ranked *list,
-                           int keep)
+                           int keep, bool every_count)
 {
     struct part_search ps = {.ctx = ctx, .list = list, .keep = keep};
     for (int i = 0; i < NPART_DIMS; i++) {
@@ -332,10 +334,11 @@ static int node_partitions(const struct plan_ctx *ctx, struct ranked *list,
             ps.counts[i][0] = 1;
             ps.ncounts[i] = 1;
         } else {
-            ps.ncounts[i] = keep < 0 ? copy_counts(ctx->ext[d], ctx->nodes,
-                                                   ps.counts[i])
-                                     : descent_counts(ctx->ext[d], ctx->nodes,
-                                                      ps.counts[i]);
+            ps.ncounts[i] = keep < 0 || every_count
+                                ? copy_counts(ctx->ext[d], ctx->nodes,
+                                              ps.counts[i])
+                                : descent_counts(ctx->ext[d], ctx->nodes,
+                                                 ps.counts[i]);
         }
     }
     part_walk(&ps, 0, 1);
@@ -507,13 +510,13 @@ static int regf_descents(const struct plan_ctx *ctx, const struct plan *base,
 /*
  * How promising a PE stack is once its tiles have grown: both levels
  * grown once (REGF tiles in the first order, then the GBUF tiles from
- * what the array covers, in every order), the best estimate seen.  A
+ * what the array covers, in the orders 0, 2 and 4, one with each group
+ * innermost), the best estimate of a plan that fits.  A
  * stack that looks poor with unit tiles (C over 64 PEs, say) can be the
  * best after growth.
  */
 static double stack_score(const struct plan_ctx *ctx, const struct plan *p)
 {
-    double best = evaluate(ctx, p, NULL);
     struct plan q = *p;
     int64_t lim[PLAN_DIMS];
     const struct plan_level *g = &p->lv[KPL_LEVEL_GBUF];
@@ -522,9 +525,11 @@ static double stack_score(const struct plan_ctx *ctx, const struct plan *p)
                      ? ctx->ext[d]
                      : ceil_div(g->tile[d], p->lv[KPL_LEVEL_REGF].stack[d]);
     }
-    double obj = descend(ctx, &q, KPL_LEVEL_REGF, lim, false);
-    best = obj < best ? obj : best;
+    descend(ctx, &q, KPL_LEVEL_REGF, lim, false);
 
+    /* Only plans that fit both levels count: the REGF growth alone keeps
+     * the node share as its GBUF tile, which need not fit. */
+    double best = INFINITY;
     struct plan start = q;
     struct plan_level *sg = &start.lv[KPL_LEVEL_GBUF];
     const struct plan_level *r = &q.lv[KPL_LEVEL_REGF];
@@ -536,10 +541,10 @@ static double stack_score(const struct plan_ctx *ctx, const struct plan *p)
     if (!plan_valid(ctx, &start)) {
         return best;
     }
-    for (int order = 0; order < PLAN_ORDERS; order++) {
+    for (int order = 0; order < PLAN_ORDERS; order += 2) {
         struct plan t = start;
         t.lv[KPL_LEVEL_GBUF].order = order;
-        obj = descend(ctx, &t, KPL_LEVEL_GBUF, lim, true);
+        double obj = descend(ctx, &t, KPL_LEVEL_GBUF, lim, true);
         best = obj < best ? obj : best;
     }
     return best;
@@ -645,11 +650,77 @@ static void gbuf_descents(const struct plan_ctx *ctx, const struct plan *base,
     }
 }
 
+/* True when list[i] is an earlier entry with Xo and Yo swapped, on a
+ * layer whose two spatial dims are alike (same extents, windows and
+ * strides), so that both plan alike. */
+static bool mirrors_earlier(const struct plan_ctx *ctx,
+                            const struct ranked *list, int i)
+{
+    const struct kpl_layer *l = ctx->layer;
+    if (ctx->ext[KPL_DIM_XO] != ctx->ext[KPL_DIM_YO] ||
+        ctx->ext[KPL_DIM_R] != ctx->ext[KPL_DIM_S] ||
+        l->stride_x != l->stride_y) {
+        return false;
+    }
+    const int64_t *a = list[i].plan.lv[KPL_LEVEL_GBUF].stack;
+    for (int j = 0; j < i; j++) {
+        const int64_t *b = list[j].plan.lv[KPL_LEVEL_GBUF].stack;
+        bool mirror = a[KPL_DIM_XO] == b[KPL_DIM_YO] &&
+                      a[KPL_DIM_YO] == b[KPL_DIM_XO];
+        for (int d = 0; d < PLAN_DIMS && mirror; d++) {
+            mirror = d == KPL_DIM_XO || d == KPL_DIM_YO || a[d] == b[d];
+        }
+        if (mirror) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A node partition's promise: its best two PE stacks by unit-tile
+ * estimate, grown (stack_score); the better of the two. */
+static double partition_score(const struct plan_ctx *ctx,
+                              const struct plan *part)
+{
+    struct plan base = *part;
+    set_node_share(ctx, &base);
+    struct ranked stacks[2];
+    int n = pe_stacks(ctx, &base, stacks, 2);
+    double best = INFINITY;
+    for (int i = 0; i < n; i++) {
+        double score = stack_score(ctx, &stacks[i].plan);
+        best = score < best ? score : best;
+    }
+    return best;
+}
+
+/* The full search's partitions: the best by the rough partition score,
+ * ranked again by partition_score; the best KEEP_PARTS stay.  Mirror
+ * images (Xo and Yo swapped on a square layer) count once. */
+static int rescore_partitions(const struct plan_ctx *ctx,
+                              struct ranked *list, int n)
+{
+    struct ranked kept[KEEP_PARTS];
+    int nkept = 0;
+    for (int i = 0; i < n; i++) {
+        if (mirrors_earlier(ctx, list, i)) {
+            continue;
+        }
+        rank_insert(kept, &nkept, KEEP_PARTS,
+                    partition_score(ctx, &list[i].plan), &list[i].plan);
+    }
+    memcpy(list, kept, (size_t)nkept * sizeof *kept);
+    return nkept;
+}
+
 static void descent_search(const struct plan_ctx *ctx, bool lite,
                            struct intra_result *out)
 {
-    struct ranked parts[KEEP_PARTS];
-    int nparts = node_partitions(ctx, parts, lite ? 1 : KEEP_PARTS);
+    struct ranked parts[SCORE_PARTS];
+    int nparts = node_partitions(ctx, parts, lite ? 1 : SCORE_PARTS, !lite);
+    if (!lite) {
+        nparts = rescore_partitions(ctx, parts, nparts);
+    }
 
     for (int i = 0; i < nparts; i++) {
         struct plan base = parts[i].plan;
@@ -1265,7 +1336,7 @@ static void exhaustive_partitions(struct exhaustive *ex)
         ex->stopped = true;
         return;
     }
-    int nparts = node_partitions(ctx, parts, -cap);
+    int nparts = node_partitions(ctx, parts, -cap, true);
     if (nparts == cap) {
         ex->out->partitions_cut = true;
     }
