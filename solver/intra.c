@@ -201,10 +201,13 @@ struct part_search {
     struct ranked *list;
     int n;
     int keep;
+    bool no_penalty; /* leave out the rough score's overflow penalty */
 };
 
-/* A rough score of a node partition: compulsory traffic and time. */
-static double part_score(const struct plan_ctx *ctx, const int64_t *n)
+/* A rough score of a node partition: compulsory traffic, a penalty when
+ * a node's share overflows its buffer (unless no_penalty), and time. */
+static double part_score(const struct plan_ctx *ctx, const int64_t *n,
+                         bool no_penalty)
 {
     const struct kpl_layer *l = ctx->layer;
     const struct kpl_arch *arch = ctx->arch;
@@ -254,7 +257,7 @@ static double part_score(const struct plan_ctx *ctx, const int64_t *n)
         footprint += words;
     }
     double gbuf = (double)ctx->words[KPL_LEVEL_GBUF];
-    if (footprint > gbuf && smallest > 0) {
+    if (!no_penalty && footprint > gbuf && smallest > 0) {
         traffic += smallest * (footprint / gbuf - 1);
     }
 
@@ -278,7 +281,7 @@ static void part_walk(struct part_search *ps, int i, int64_t product)
 {
     const struct plan_ctx *ctx = ps->ctx;
     if (i == NPART_DIMS) {
-        double score = part_score(ctx, ps->chosen);
+        double score = part_score(ctx, ps->chosen, ps->no_penalty);
         bool full = ps->keep < 0 ? ps->n >= -ps->keep : ps->n >= ps->keep;
         if (full && (ps->keep < 0 || ps->list[ps->n - 1].score <= score)) {
             return; /* would not be kept: skip building its plan */
@@ -325,9 +328,10 @@ static int cmp_ranked(const void *a, const void *b)
  * space when `every_count` (or keep < 0), else from the descent's short
  * list. */
 static int node_partitions(const struct plan_ctx *ctx, struct ranked *list,
-                           int keep, bool every_count)
+                           int keep, bool every_count, bool no_penalty)
 {
-    struct part_search ps = {.ctx = ctx, .list = list, .keep = keep};
+    struct part_search ps = {.ctx = ctx, .list = list, .keep = keep,
+                             .no_penalty = no_penalty};
     for (int i = 0; i < NPART_DIMS; i++) {
         int d = part_dims[i];
         if (plan_dim_free(ctx, d)) {
@@ -650,27 +654,28 @@ static void gbuf_descents(const struct plan_ctx *ctx, const struct plan *base,
     }
 }
 
-/* True when list[i] is an earlier entry with Xo and Yo swapped, on a
- * layer whose two spatial dims are alike (same extents, windows and
- * strides), so that both plan alike. */
+/* True when list[i] repeats an earlier entry, or mirrors one (Xo and Yo
+ * swapped on a layer whose two spatial dims are alike: same extents,
+ * windows and strides), so that both plan alike. */
 static bool mirrors_earlier(const struct plan_ctx *ctx,
                             const struct ranked *list, int i)
 {
     const struct kpl_layer *l = ctx->layer;
-    if (ctx->ext[KPL_DIM_XO] != ctx->ext[KPL_DIM_YO] ||
-        ctx->ext[KPL_DIM_R] != ctx->ext[KPL_DIM_S] ||
-        l->stride_x != l->stride_y) {
-        return false;
-    }
+    bool square = ctx->ext[KPL_DIM_XO] == ctx->ext[KPL_DIM_YO] &&
+                  ctx->ext[KPL_DIM_R] == ctx->ext[KPL_DIM_S] &&
+                  l->stride_x == l->stride_y;
     const int64_t *a = list[i].plan.lv[KPL_LEVEL_GBUF].stack;
     for (int j = 0; j < i; j++) {
         const int64_t *b = list[j].plan.lv[KPL_LEVEL_GBUF].stack;
-        bool mirror = a[KPL_DIM_XO] == b[KPL_DIM_YO] &&
-                      a[KPL_DIM_YO] == b[KPL_DIM_XO];
-        for (int d = 0; d < PLAN_DIMS && mirror; d++) {
-            mirror = d == KPL_DIM_XO || d == KPL_DIM_YO || a[d] == b[d];
+        bool same = true, mirror = square;
+        for (int d = 0; d < PLAN_DIMS; d++) {
+            int e = d == KPL_DIM_XO ? KPL_DIM_YO
+                    : d == KPL_DIM_YO ? KPL_DIM_XO
+                                      : d;
+            same = same && a[d] == b[d];
+            mirror = mirror && a[d] == b[e];
         }
-        if (mirror) {
+        if (same || mirror) {
             return true;
         }
     }
@@ -694,9 +699,9 @@ static double partition_score(const struct plan_ctx *ctx,
     return best;
 }
 
-/* The full search's partitions: the best by the rough partition score,
- * ranked again by partition_score; the best KEEP_PARTS stay.  Mirror
- * images (Xo and Yo swapped on a square layer) count once. */
+/* The full search's partitions: the best by the rough partition score
+ * with and without its penalty, ranked again by partition_score; the best KEEP_PARTS
+ * stay.  Repeats and mirror images count once. */
 static int rescore_partitions(const struct plan_ctx *ctx,
                               struct ranked *list, int n)
 {
@@ -716,9 +721,15 @@ static int rescore_partitions(const struct plan_ctx *ctx,
 static void descent_search(const struct plan_ctx *ctx, bool lite,
                            struct intra_result *out)
 {
-    struct ranked parts[SCORE_PARTS];
-    int nparts = node_partitions(ctx, parts, lite ? 1 : SCORE_PARTS, !lite);
+    struct ranked parts[2 * SCORE_PARTS];
+    int nparts = node_partitions(ctx, parts, lite ? 1 : SCORE_PARTS, !lite,
+                                 false);
     if (!lite) {
+        /* The rough score's overflow penalty can bury a partition of
+         * little traffic whose tiles must be split (C over 9 nodes on a
+         * 1x1 layer of ResNet-50): the best without it get a look too. */
+        nparts += node_partitions(ctx, parts + nparts, SCORE_PARTS, true,
+                                  true);
         nparts = rescore_partitions(ctx, parts, nparts);
     }
 
@@ -1336,7 +1347,7 @@ static void exhaustive_partitions(struct exhaustive *ex)
         ex->stopped = true;
         return;
     }
-    int nparts = node_partitions(ctx, parts, -cap, true);
+    int nparts = node_partitions(ctx, parts, -cap, true, false);
     if (nparts == cap) {
         ex->out->partitions_cut = true;
     }
