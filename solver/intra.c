@@ -779,6 +779,8 @@ struct exhaustive {
     double bus_floor;  /* words every plan moves over the array bus */
     double bound;      /* of the GBUF choice being enumerated */
     double compulsory[KPL_TENSOR_COUNT]; /* of the partition, per tensor */
+    bool on_chip[KPL_TENSOR_COUNT];      /* forwarded, not in DRAM */
+    double partition_floor; /* compute cycles of the partition's PEs */
     int64_t node_share[PLAN_DIMS];       /* node share of the partition */
     int gbuf_order;                      /* the GBUF order being walked */
     int regf_order;                      /* the REGF order being walked */
@@ -901,6 +903,7 @@ static double bound_partition(struct exhaustive *ex,
         ex->compulsory[t] = w;
         bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
                        (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
+        ex->on_chip[t] = on_chip;
         if (on_chip) {
             onchip += w;
         } else {
@@ -912,6 +915,7 @@ static double bound_partition(struct exhaustive *ex,
     }
     ex->bus_floor = dram + onchip;
     double cycles = compute_floor(ctx, copies * (double)ctx->pes);
+    ex->partition_floor = cycles;
     if (arch->dram_bw > 0) {
         double bytes = dram * (double)arch->word_bits / 8.0;
         cycles = fmax(cycles, ceil(bytes / arch->dram_bw));
@@ -937,13 +941,16 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
 {
     const struct plan_ctx *ctx = ex->ctx;
     const struct kpl_arch *arch = ctx->arch;
-    struct plan q = *p;
-    for (int d = from; d < PLAN_DIMS; d++) {
-        q.lv[KPL_LEVEL_GBUF].tile[d] = ex->node_share[d];
+    const struct plan_level *g = &p->lv[KPL_LEVEL_GBUF];
+    int64_t trips[PLAN_DIMS];
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        /* Dims from `from` on at the node share: one trip. */
+        trips[d] = d < from ? ceil_div(ctx->ext[d], g->tile[d] * g->stack[d])
+                            : 1;
     }
     int dims[PLAN_DIMS];
-    int n = plan_update_dims(ctx, &q, KPL_LEVEL_GBUF, dims);
-    double dram = 0, onchip = 0, nodes = 1;
+    int n = plan_order_dims(g->order, trips, dims);
+    double dram = 0, onchip = 0;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
         if (ctx->layer->tensor_dims[t] == 0) {
             continue;
@@ -955,23 +962,17 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
         double refetch = 1;
         for (int u = first + 1; u < n; u++) {
             if (!(ctx->rel[t] & KPL_DIM_BIT(dims[u]))) {
-                refetch *= (double)plan_trips(&q, KPL_LEVEL_GBUF, dims[u],
-                                              ctx);
+                refetch *= (double)trips[dims[u]];
             }
         }
-        bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
-                       (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
         double w = ex->compulsory[t] * refetch;
-        if (on_chip) {
+        if (ex->on_chip[t]) {
             onchip += w;
         } else {
             dram += w;
         }
     }
-    for (int d = 0; d < PLAN_DIMS; d++) {
-        nodes *= (double)p->lv[KPL_LEVEL_GBUF].stack[d];
-    }
-    double cycles = compute_floor(ctx, nodes * (double)ctx->pes);
+    double cycles = ex->partition_floor;
     if (arch->dram_bw > 0) {
         double bytes = dram * (double)arch->word_bits / 8.0;
         cycles = fmax(cycles, ceil(bytes / arch->dram_bw));

@@ -246,6 +246,12 @@ static int update_dims(int order, const int64_t trips[PLAN_DIMS],
     return n;
 }
 
+int plan_order_dims(int order, const int64_t trips[PLAN_DIMS],
+                    int dims[PLAN_DIMS])
+{
+    return update_dims(order, trips, dims);
+}
+
 int plan_update_dims(const struct plan_ctx *ctx, const struct plan *p,
                      enum kpl_level lv, int dims[PLAN_DIMS])
 {

@@ -106,6 +106,11 @@ double plan_objective(enum kpl_goal goal, const struct plan_est *est);
 void plan_materialize(const struct plan_ctx *ctx, const struct plan *p,
                       struct kpl_layer_map *map);
 
+/* Update dims of a level whose trip counts are given, innermost first,
+ * in group order `order`; returns how many. */
+int plan_order_dims(int order, const int64_t trips[PLAN_DIMS],
+                    int dims[PLAN_DIMS]);
+
 /* Update dims of a level, innermost first; returns how many. */
 int plan_update_dims(const struct plan_ctx *ctx, const struct plan *p,
                      enum kpl_level lv, int dims[PLAN_DIMS]);
