@@ -27,8 +27,8 @@
 #define MAX_COUNTS 1024 /* split sizes of extents up to 262144 */
 #define KEEP_PARTS 4
 #define KEEP_STACKS 4
-#define SCORE_STACKS 16 /* stacks the full search grows before ranking */
-#define SCORE_PARTS 16  /* partitions the full search grows before ranking */
+#define SCORE_STACKS 12 /* stacks the full search grows before ranking */
+#define SCORE_PARTS 12 /* partitions per rough score grown before ranking */
 #define KEEP_REGF 2
 #define REFINE_STARTS 3 /* candidates the refinement starts from */
 
@@ -193,21 +193,25 @@ static double evaluate(const struct plan_ctx *ctx, const struct plan *p,
 
 /* ---- node partitions ---- */
 
+enum penalty { PENALTY_FULL, PENALTY_SQRT, PENALTY_NONE, PENALTIES };
+
 struct part_search {
     const struct plan_ctx *ctx;
     int64_t counts[NPART_DIMS][MAX_COUNTS];
     int ncounts[NPART_DIMS];
     int64_t chosen[NPART_DIMS];
-    struct ranked *list;
-    int n;
+    struct ranked *list[PENALTIES]; /* one list per penalty walked */
+    int n[PENALTIES];
+    int npenalty; /* the first npenalty penalties are walked */
     int keep;
-    bool no_penalty; /* leave out the rough score's overflow penalty */
 };
 
 /* A rough score of a node partition: compulsory traffic, a penalty when
- * a node's share overflows its buffer (unless no_penalty), and time. */
-static double part_score(const struct plan_ctx *ctx, const int64_t *n,
-                         bool no_penalty)
+ * a node's share overflows its buffer, and time.  The penalty re-reads
+ * the cheapest tensor once per buffer's worth of overflow (full), per
+ * square root of it (sqrt: tiles split along two dims), or not at all. */
+static void part_scores(const struct plan_ctx *ctx, const int64_t *n,
+                        int npenalty, double score[PENALTIES])
 {
     const struct kpl_layer *l = ctx->layer;
     const struct kpl_arch *arch = ctx->arch;
@@ -257,45 +261,60 @@ static double part_score(const struct plan_ctx *ctx, const int64_t *n,
         footprint += words;
     }
     double gbuf = (double)ctx->words[KPL_LEVEL_GBUF];
-    if (!no_penalty && footprint > gbuf && smallest > 0) {
-        traffic += smallest * (footprint / gbuf - 1);
-    }
-
-    double cycles = ctx->ops / (copies * (double)ctx->pes * util);
+    double ratio = footprint > gbuf && smallest > 0 ? footprint / gbuf : 1;
+    double compute = ctx->ops / (copies * (double)ctx->pes * util);
     double word_bytes = (double)arch->word_bits / 8.0;
-    if (arch->dram_bw > 0 && traffic * word_bytes / arch->dram_bw > cycles) {
-        cycles = traffic * word_bytes / arch->dram_bw;
-    }
     double share = ctx->chip_nodes > 0
                        ? (double)ctx->nodes / (double)ctx->chip_nodes
                        : 1;
-    struct plan_est est = {
-        .energy = traffic * (arch->e_dram + arch->e_hop * ctx->dram_hops) +
-                  arch->static_pj_per_cycle * cycles * share,
-        .cycles = cycles,
-    };
-    return plan_objective(ctx->goal, &est);
+    for (int pen = 0; pen < npenalty; pen++) {
+        double words = traffic + smallest * (pen == PENALTY_FULL ? ratio - 1
+                                             : pen == PENALTY_SQRT
+                                                 ? sqrt(ratio) - 1
+                                                 : 0);
+        double cycles = compute;
+        if (arch->dram_bw > 0 && words * word_bytes / arch->dram_bw > cycles) {
+            cycles = words * word_bytes / arch->dram_bw;
+        }
+        struct plan_est est = {
+            .energy = words * (arch->e_dram + arch->e_hop * ctx->dram_hops) +
+                      arch->static_pj_per_cycle * cycles * share,
+            .cycles = cycles,
+        };
+        score[pen] = plan_objective(ctx->goal, &est);
+    }
+}
+
+/* Puts the chosen partition in list pen when it ranks among the kept. */
+static void part_keep(struct part_search *ps, int pen, double score)
+{
+    struct ranked *list = ps->list[pen];
+    int *n = &ps->n[pen];
+    bool full = ps->keep < 0 ? *n >= -ps->keep : *n >= ps->keep;
+    if (full && (ps->keep < 0 || list[*n - 1].score <= score)) {
+        return; /* would not be kept: skip building its plan */
+    }
+    struct plan p;
+    unit_plan(ps->ctx, &p);
+    for (int j = 0; j < NPART_DIMS; j++) {
+        p.lv[KPL_LEVEL_GBUF].stack[part_dims[j]] = ps->chosen[j];
+    }
+    if (ps->keep < 0) {
+        list[*n].score = score;
+        list[(*n)++].plan = p;
+    } else {
+        rank_insert(list, n, ps->keep, score, &p);
+    }
 }
 
 static void part_walk(struct part_search *ps, int i, int64_t product)
 {
     const struct plan_ctx *ctx = ps->ctx;
     if (i == NPART_DIMS) {
-        double score = part_score(ctx, ps->chosen, ps->no_penalty);
-        bool full = ps->keep < 0 ? ps->n >= -ps->keep : ps->n >= ps->keep;
-        if (full && (ps->keep < 0 || ps->list[ps->n - 1].score <= score)) {
-            return; /* would not be kept: skip building its plan */
-        }
-        struct plan p;
-        unit_plan(ctx, &p);
-        for (int j = 0; j < NPART_DIMS; j++) {
-            p.lv[KPL_LEVEL_GBUF].stack[part_dims[j]] = ps->chosen[j];
-        }
-        if (ps->keep < 0) {
-            ps->list[ps->n].score = score;
-            ps->list[ps->n++].plan = p;
-        } else {
-            rank_insert(ps->list, &ps->n, ps->keep, score, &p);
+        double score[PENALTIES];
+        part_scores(ctx, ps->chosen, ps->npenalty, score);
+        for (int pen = 0; pen < ps->npenalty; pen++) {
+            part_keep(ps, pen, score[pen]);
         }
         return;
     }
@@ -323,15 +342,23 @@ static int cmp_ranked(const void *a, const void *b)
                   sizeof x->plan.lv[KPL_LEVEL_GBUF].stack);
 }
 
-/* The node partitions, the best `keep` by score, or with keep < 0 all of
- * them (at most -keep), sorted by score.  Counts come from the whole
- * space when `every_count` (or keep < 0), else from the descent's short
- * list. */
+/*
+ * The node partitions, the best `keep` by score, or with keep < 0 all of
+ * them (at most -keep), sorted by score, in list; with npenalty > 1 also
+ * the best `keep` under each further penalty, after them in list.
+ * Returns how many in all.  Counts come from the whole space when
+ * `every_count` (or keep < 0), else from the descent's short list.
+ */
 static int node_partitions(const struct plan_ctx *ctx, struct ranked *list,
-                           int keep, bool every_count, bool no_penalty)
+                           int keep, bool every_count, int npenalty)
 {
-    struct part_search ps = {.ctx = ctx, .list = list, .keep = keep,
-                             .no_penalty = no_penalty};
+    struct part_search ps = {.ctx = ctx, .keep = keep,
+                             .npenalty = npenalty};
+    struct ranked more[PENALTIES][SCORE_PARTS];
+    ps.list[0] = list;
+    for (int pen = 1; pen < npenalty; pen++) {
+        ps.list[pen] = more[pen];
+    }
     for (int i = 0; i < NPART_DIMS; i++) {
         int d = part_dims[i];
         if (plan_dim_free(ctx, d)) {
@@ -347,9 +374,14 @@ static int node_partitions(const struct plan_ctx *ctx, struct ranked *list,
     }
     part_walk(&ps, 0, 1);
     if (keep < 0) {
-        qsort(list, (size_t)ps.n, sizeof *list, cmp_ranked);
+        qsort(list, (size_t)ps.n[0], sizeof *list, cmp_ranked);
     }
-    return ps.n;
+    int n = ps.n[0];
+    for (int pen = 1; pen < npenalty; pen++) {
+        memcpy(list + n, more[pen], (size_t)ps.n[pen] * sizeof *list);
+        n += ps.n[pen];
+    }
+    return n;
 }
 
 /* ---- PE-array stacks ---- */
@@ -443,6 +475,29 @@ static int next_sizes(int64_t t, int64_t lim, int64_t out[3])
     return n;
 }
 
+/* The largest split size of lim for p's tile along d at level lv whose
+ * level words fit the buffer (words grow with the tile); p's own tile
+ * when none larger does. */
+static int64_t largest_fit(const struct plan_ctx *ctx, const struct plan *p,
+                           enum kpl_level lv, int d, int64_t lim)
+{
+    struct plan q = *p;
+    int64_t t = p->lv[lv].tile[d];
+    int64_t lo = 1, hi = ceil_div(lim, t); /* copies: fewer is larger */
+    int64_t best = t;
+    while (lo < hi) {
+        int64_t k = lo + (hi - lo) / 2;
+        q.lv[lv].tile[d] = ceil_div(lim, k);
+        if (plan_words(ctx, &q, lv) <= ctx->words[lv]) {
+            best = q.lv[lv].tile[d];
+            hi = k;
+        } else {
+            lo = k + 1;
+        }
+    }
+    return best;
+}
+
 /*
  * Greedy growth of level lv's tiles from p, within lim[d]; returns the
  * cheapest plan seen (p itself when nothing better).  Steps keep the plan
@@ -459,8 +514,16 @@ static double descend(const struct plan_ctx *ctx, struct plan *p,
         double step_obj = 0;
         bool found = false;
         for (int d = 0; d < PLAN_DIMS; d++) {
-            int64_t sizes[3];
+            int64_t sizes[4];
             int ns = next_sizes(cur.lv[lv].tile[d], lim[d], sizes);
+            int64_t most = largest_fit(ctx, &cur, lv, d, lim[d]);
+            bool dup = most <= cur.lv[lv].tile[d];
+            for (int i = 0; i < ns; i++) {
+                dup |= sizes[i] == most;
+            }
+            if (!dup) {
+                sizes[ns++] = most;
+            }
             for (int i = 0; i < ns; i++) {
                 struct plan q = cur;
                 q.lv[lv].tile[d] = sizes[i];
@@ -700,7 +763,7 @@ static double partition_score(const struct plan_ctx *ctx,
 }
 
 /* The full search's partitions: the best by the rough partition score
- * with and without its penalty, ranked again by partition_score; the best KEEP_PARTS
+ * under each penalty, ranked again by partition_score; the best KEEP_PARTS
  * stay.  Repeats and mirror images count once. */
 static int rescore_partitions(const struct plan_ctx *ctx,
                               struct ranked *list, int n)
@@ -721,15 +784,14 @@ static int rescore_partitions(const struct plan_ctx *ctx,
 static void descent_search(const struct plan_ctx *ctx, bool lite,
                            struct intra_result *out)
 {
-    struct ranked parts[2 * SCORE_PARTS];
+    struct ranked parts[PENALTIES * SCORE_PARTS];
+    /* The full penalty can bury a partition of little traffic whose
+     * tiles must be split (C over 9 nodes on a 1x1 layer of ResNet-50),
+     * no penalty favours too few nodes: the full search looks at the best
+     * under each of the three penalties. */
     int nparts = node_partitions(ctx, parts, lite ? 1 : SCORE_PARTS, !lite,
-                                 false);
+                                 lite ? 1 : PENALTIES);
     if (!lite) {
-        /* The rough score's overflow penalty can bury a partition of
-         * little traffic whose tiles must be split (C over 9 nodes on a
-         * 1x1 layer of ResNet-50): the best without it get a look too. */
-        nparts += node_partitions(ctx, parts + nparts, SCORE_PARTS, true,
-                                  true);
         nparts = rescore_partitions(ctx, parts, nparts);
     }
 
@@ -1348,7 +1410,7 @@ static void exhaustive_partitions(struct exhaustive *ex)
         ex->stopped = true;
         return;
     }
-    int nparts = node_partitions(ctx, parts, -cap, true, false);
+    int nparts = node_partitions(ctx, parts, -cap, true, 1);
     if (nparts == cap) {
         ex->out->partitions_cut = true;
     }
