@@ -28,6 +28,7 @@
 #define KEEP_PARTS 4
 #define KEEP_STACKS 4
 #define SCORE_STACKS 12 /* stacks the full search grows before ranking */
+#define SCORE_STACKS_ALONE 64 /* the same with a single node partition */
 #define SCORE_PARTS 12 /* partitions per rough score grown before ranking */
 #define KEEP_REGF 2
 #define REFINE_STARTS 3 /* candidates the refinement starts from */
@@ -795,12 +796,15 @@ static void descent_search(const struct plan_ctx *ctx, bool lite,
         nparts = rescore_partitions(ctx, parts, nparts);
     }
 
+    /* With one partition (a one-node region) the partitions' budget
+     * goes to the stacks instead. */
+    int score_stacks = lite ? 2 : nparts <= 1 ? SCORE_STACKS_ALONE
+                                              : SCORE_STACKS;
     for (int i = 0; i < nparts; i++) {
         struct plan base = parts[i].plan;
         set_node_share(ctx, &base);
-        struct ranked stacks[SCORE_STACKS];
-        int nstacks = pe_stacks(ctx, &base, stacks,
-                                lite ? 2 : SCORE_STACKS);
+        struct ranked stacks[SCORE_STACKS_ALONE];
+        int nstacks = pe_stacks(ctx, &base, stacks, score_stacks);
         if (!lite) {
             nstacks = rescore_stacks(ctx, stacks, nstacks);
         }
