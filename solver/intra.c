@@ -29,6 +29,7 @@
 #define KEEP_STACKS 4
 #define SCORE_STACKS 12 /* stacks the full search grows before ranking */
 #define SCORE_STACKS_ALONE 64 /* the same with a single node partition */
+#define CLIMB_STEPS 8 /* steps of the partition climb */
 #define SCORE_PARTS 12 /* partitions per rough score grown before ranking */
 #define KEEP_REGF 2
 #define REFINE_STARTS 3 /* candidates the refinement starts from */
@@ -766,6 +767,52 @@ static double partition_score(const struct plan_ctx *ctx,
 /* The full search's partitions: the best by the rough partition score
  * under each penalty, ranked again by partition_score; the best KEEP_PARTS
  * stay.  Repeats and mirror images count once. */
+static int64_t next_count(int64_t e, int64_t c, int dir);
+
+static int64_t gbuf_nodes(const struct plan *p)
+{
+    int64_t nodes = 1;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        nodes *= p->lv[KPL_LEVEL_GBUF].stack[d];
+    }
+    return nodes;
+}
+
+/* Steepest descent of partition_score from *best over moves of one
+ * partition dim's count to its next copy count, up or down. */
+static void climb_partition(const struct plan_ctx *ctx, struct ranked *best)
+{
+    for (int step = 0; step < CLIMB_STEPS; step++) {
+        struct ranked next = *best;
+        for (int i = 0; i < NPART_DIMS; i++) {
+            int d = part_dims[i];
+            if (plan_dim_free(ctx, d)) {
+                continue;
+            }
+            for (int dir = -1; dir <= 1; dir += 2) {
+                struct plan q = best->plan;
+                int64_t *c = &q.lv[KPL_LEVEL_GBUF].stack[d];
+                int64_t moved = next_count(ctx->ext[d], *c, dir);
+                if (moved == *c) {
+                    continue;
+                }
+                *c = moved;
+                if (gbuf_nodes(&q) > ctx->nodes) {
+                    continue;
+                }
+                double score = partition_score(ctx, &q);
+                if (score < next.score) {
+                    next = (struct ranked){.score = score, .plan = q};
+                }
+            }
+        }
+        if (!(next.score < best->score)) {
+            return;
+        }
+        *best = next;
+    }
+}
+
 static int rescore_partitions(const struct plan_ctx *ctx,
                               struct ranked *list, int n)
 {
@@ -777,6 +824,13 @@ static int rescore_partitions(const struct plan_ctx *ctx,
         }
         rank_insert(kept, &nkept, KEEP_PARTS,
                     partition_score(ctx, &list[i].plan), &list[i].plan);
+    }
+    if (nkept > 0) {
+        struct ranked top = kept[0];
+        climb_partition(ctx, &top);
+        if (top.score < kept[0].score) {
+            rank_insert(kept, &nkept, KEEP_PARTS, top.score, &top.plan);
+        }
     }
     memcpy(list, kept, (size_t)nkept * sizeof *kept);
     return nkept;
