@@ -9,6 +9,7 @@ search of the same space and the solver's energy overhead against it.
                          [--setups multinode:64,edge:1] [--modes
                          inference,training] [--ex-threads 2]
                          [--ex-limit SECONDS] [--ex-setups edge:1]
+                         [--exhaustive-from TABLE.md]
 
 Prints a Markdown table.  Every KAPLA solve is pinned to one core (taskset)
 when taskset exists; the exhaustive one runs on --ex-threads threads (two
@@ -17,6 +18,12 @@ search hit that limit marks its figures with '*' (best found so far, so
 the overhead is then only a bound); peak memory is the child's maximum resident set.  Each
 printed scheme is linted again, and a row whose scheme does not lint clean
 says so.  Figures go to standard output, progress to standard error.
+
+--exhaustive-from takes the exhaustive columns from a table this script
+printed before, for the rows it has, instead of running the search again:
+the exhaustive search's result does not depend on the KAPLA solve (only
+its speed does, through its first incumbent), so after a change to the
+descent alone the KAPLA columns can be measured again against it.
 """
 import argparse
 import os
@@ -89,6 +96,26 @@ def lint_clean(kaplac, path):
     return proc.returncode == 0
 
 
+def earlier_exhaustive(path):
+    """Exhaustive columns of an earlier table, by (net, mode, arch, batch)."""
+    rows = {}
+    with open(path, encoding="utf-8") as table:
+        for line in table:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) != 11 or not cells[3].isdigit():
+                continue
+            energy, seconds = cells[8], cells[10]
+            limited = energy.endswith("*")
+            try:
+                rows[(cells[0], cells[1], cells[2], int(cells[3]))] = {
+                    "energy": float(energy.rstrip("*")),
+                    "seconds": float(seconds.rstrip("*")),
+                    "limited": limited}
+            except ValueError:
+                continue
+    return rows
+
+
 def fmt(value, spec, missing="-"):
     return missing if value is None else format(value, spec)
 
@@ -107,6 +134,9 @@ def main():
     parser.add_argument("--ex-setups", default="",
                         help="presets (arch:batch) to run exhaustively; "
                         "default: all of --setups")
+    parser.add_argument("--exhaustive-from", default="",
+                        help="take the exhaustive columns from this earlier "
+                        "table instead of running the search")
     parser.add_argument("--first-core", type=int, default=0,
                         help="pin runs to cores from this one on, so that "
                         "two benches can share a machine")
@@ -117,6 +147,8 @@ def main():
               (x.split(":") for x in args.setups.split(","))]
     ex_setups = set(args.ex_setups.split(",")) if args.ex_setups else None
     modes = args.modes.split(",")
+    earlier = (earlier_exhaustive(args.exhaustive_from)
+               if args.exhaustive_from else {})
 
     print("| network | mode | preset | batch | solve s | energy J | cycles "
           "| peak MiB | exhaustive J | overhead | exhaustive s |")
@@ -138,12 +170,16 @@ def main():
                     status = " (does not lint clean)"
                 ex = {"energy": None, "seconds": None}
                 wanted = ex_setups is None or f"{arch}:{batch}" in ex_setups
-                if args.exhaustive and r["code"] == 0 and wanted:
+                key = (net, mode, arch, batch)
+                if key in earlier:
+                    ex = earlier[key]
+                elif args.exhaustive and r["code"] == 0 and wanted:
                     ex = solve(args.kaplac, net, arch, batch, training, True,
                                args.timeout, path, args.ex_threads,
                                args.ex_limit)
-                limited = (args.ex_limit > 0 and ex["seconds"] is not None
-                           and ex["seconds"] >= args.ex_limit)
+                limited = ex.get("limited") or (
+                    args.ex_limit > 0 and ex["seconds"] is not None
+                    and ex["seconds"] >= args.ex_limit)
                 mark = "*" if limited else ""
                 over = None
                 if r["energy"] and ex["energy"] and not limited:
