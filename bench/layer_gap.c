@@ -10,7 +10,10 @@
  * bench/README.md), not part of the product.
  *
  *   layer_gap NETWORK ARCH BATCH [--training] [--limit S] [--only NAME]
- *             [--plans]
+ *             [--plans] [--ifm-on-chip] [--ofm-on-chip] [--gbuf WORDS]
+ *
+ * The last three set the context a segment gives a layer: tensors
+ * forwarded on chip, and the global buffer words left to the layer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +32,15 @@ struct options {
     double limit;
     const char *only;
     bool plans;
+    bool ifm_on_chip, ofm_on_chip;
+    int64_t gbuf_words; /* 0: the arch's */
 };
 
 static int usage(void)
 {
     fprintf(stderr, "usage: layer_gap NETWORK ARCH BATCH [--training] "
-                    "[--limit S] [--only LAYER] [--plans]\n");
+                    "[--limit S] [--only LAYER] [--plans]\n"
+                    "       [--ifm-on-chip] [--ofm-on-chip] [--gbuf WORDS]\n");
     return 2;
 }
 
@@ -52,6 +58,12 @@ static bool parse_options(int argc, char **argv, struct options *o)
             o->limit = strtod(argv[++i], NULL);
         } else if (strcmp(argv[i], "--plans") == 0) {
             o->plans = true;
+        } else if (strcmp(argv[i], "--ifm-on-chip") == 0) {
+            o->ifm_on_chip = true;
+        } else if (strcmp(argv[i], "--ofm-on-chip") == 0) {
+            o->ofm_on_chip = true;
+        } else if (strcmp(argv[i], "--gbuf") == 0 && i + 1 < argc) {
+            o->gbuf_words = strtoll(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             o->only = argv[++i];
         } else {
@@ -70,7 +82,9 @@ static double price(struct kpl_scheme *scheme, const struct plan_ctx *ctx,
     struct kpl_layer_map *map = &scheme->maps[ctx->layer_index];
     *map = (struct kpl_layer_map){0};
     plan_materialize(ctx, &r->plan, map);
-    struct kpl_layer_ctx lctx = {.region = ctx->region};
+    struct kpl_layer_ctx lctx = {.region = ctx->region,
+                                 .ifm_on_chip = ctx->ifm_on_chip,
+                                 .ofm_on_chip = ctx->ofm_on_chip};
     struct kpl_layer_cost cost;
     kpl_cost_layer(scheme, ctx->layer_index, &lctx, &cost);
     *map = (struct kpl_layer_map){0};
@@ -122,6 +136,11 @@ static void search_layer(struct kpl_scheme *scheme, int i,
                   KPL_GOAL_ENERGY, &whole);
     ctx.scheme = scheme;
     ctx.layer_index = i;
+    ctx.ifm_on_chip = o->ifm_on_chip;
+    ctx.ofm_on_chip = o->ofm_on_chip;
+    if (o->gbuf_words > 0) {
+        ctx.words[KPL_LEVEL_GBUF] = o->gbuf_words;
+    }
 
     double t0 = intra_now();
     intra_search(&ctx, INTRA_DESCENT, 0, fast);
@@ -138,6 +157,8 @@ static void search_layer(struct kpl_scheme *scheme, int i,
            ex->complete ? "done" : "CUT ", ex->priced,
            ex->bound_violations ? " BOUND-VIOLATION" : "");
     if (o->plans) {
+        printf("    gbuf choices priced %ld, of which pruned %ld\n",
+               ex->gbuf_choices, ex->gbuf_pruned);
         struct plan_est est_fast, est_ex;
         plan_estimate(&ctx, &fast->plan, &est_fast);
         plan_estimate(&ctx, &ex->plan, &est_ex);

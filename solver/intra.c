@@ -901,6 +901,7 @@ struct exhaustive {
     double compulsory[KPL_TENSOR_COUNT]; /* of the partition, per tensor */
     bool on_chip[KPL_TENSOR_COUNT];      /* forwarded, not in DRAM */
     double partition_floor; /* compute cycles of the partition's PEs */
+    int64_t array_words;    /* register-file words of a node's PE array */
     int64_t node_share[PLAN_DIMS];       /* node share of the partition */
     int gbuf_order;                      /* the GBUF order being walked */
     int regf_order;                      /* the REGF order being walked */
@@ -1054,10 +1055,16 @@ static double bound_partition(struct exhaustive *ex,
  * their trips are 1.  A tensor's DRAM words are its sweep (at least its
  * compulsory words) times its re-fetch factor, the trips of the updates
  * outside its first relevant one that leave it; growing a tile never adds
- * trips, so never raises that factor.
+ * trips, so never raises that factor.  Its bus words are at least the
+ * same (see bound_regf_partial), and at least its compulsory words times
+ * all the trips of updates that leave it when its smallest possible GBUF
+ * tile (`least`, the plan with the dims not chosen at their smallest)
+ * cannot fit the register files of the whole array, since some REGF
+ * update must then move it.  With least NULL that last test is skipped,
+ * and the bound only falls as a tile grows.
  */
 static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
-                                 int from)
+                                 int from, const struct plan *least)
 {
     const struct plan_ctx *ctx = ex->ctx;
     const struct kpl_arch *arch = ctx->arch;
@@ -1070,7 +1077,7 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
     }
     int dims[PLAN_DIMS];
     int n = plan_order_dims(g->order, trips, dims);
-    double dram = 0, onchip = 0;
+    double dram = 0, onchip = 0, bus = 0;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
         if (ctx->layer->tensor_dims[t] == 0) {
             continue;
@@ -1079,10 +1086,12 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
         while (first < n && !(ctx->rel[t] & KPL_DIM_BIT(dims[first]))) {
             first++;
         }
-        double refetch = 1;
-        for (int u = first + 1; u < n; u++) {
+        double refetch = 1, idle = 1;
+        for (int u = 0; u < n; u++) {
             if (!(ctx->rel[t] & KPL_DIM_BIT(dims[u]))) {
-                refetch *= (double)trips[dims[u]];
+                double trip = (double)trips[dims[u]];
+                idle *= trip;
+                refetch *= u > first ? trip : 1;
             }
         }
         double w = ex->compulsory[t] * refetch;
@@ -1091,6 +1100,10 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
         } else {
             dram += w;
         }
+        bool moved = least != NULL &&
+                     plan_tensor_words(ctx, least->lv[KPL_LEVEL_GBUF].tile,
+                                       t) > ex->array_words;
+        bus += moved ? ex->compulsory[t] * idle : w;
     }
     double cycles = ex->partition_floor;
     if (arch->dram_bw > 0) {
@@ -1100,7 +1113,7 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
     double energy = ex->fixed + dram * (arch->e_dram +
                                         arch->e_hop * ex->dram_hop) +
                     (dram + onchip) * arch->e_gbuf +
-                    ex->bus_floor * (arch->e_bus + arch->e_gbuf) +
+                    bus * (arch->e_bus + arch->e_gbuf) +
                     arch->static_pj_per_cycle * cycles * ex->share;
     return bound_objective(ex, energy, cycles);
 }
@@ -1240,7 +1253,7 @@ static int largest_fitting(struct exhaustive *ex, struct plan *p, int lv,
 static double level_bound(struct exhaustive *ex, const struct plan *p,
                           int lv, int d)
 {
-    return lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, p, d + 1)
+    return lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, p, d + 1, NULL)
                                 : bound_regf_partial(ex, p, d + 1, 0);
 }
 
@@ -1262,6 +1275,33 @@ static int first_promising(struct exhaustive *ex, struct plan *p, int lv,
     }
     p->lv[lv].tile[d] = saved;
     return lo;
+}
+
+/*
+ * A bound of every completion of level lv with dims up to d chosen that
+ * fits the buffer: each later dim at the largest size that fits with the
+ * others after d at their smallest.  No fitting completion has a larger
+ * tile along any dim (words grow with every tile), so it has no fewer
+ * trips; INFINITY when some later dim fits at no size.  Unlike
+ * level_bound it can rise as tile d grows (less room is left), so it
+ * only filters sizes, it does not end the walk.
+ */
+static double fitting_bound(struct exhaustive *ex, struct plan *p, int lv,
+                            int d)
+{
+    struct plan q = *p;
+    for (int e = d + 1; e < PLAN_DIMS; e++) {
+        if (ex->nsizes[lv][e] == 0) {
+            continue;
+        }
+        int i = largest_fitting(ex, p, lv, e);
+        if (i < 0) {
+            return INFINITY;
+        }
+        q.lv[lv].tile[e] = ex->sizes[lv][e][i];
+    }
+    return lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, &q, PLAN_DIMS, p)
+                                : bound_regf_partial(ex, &q, PLAN_DIMS, 0);
 }
 
 static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
@@ -1295,6 +1335,10 @@ static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
     for (int i = first_promising(ex, p, lv, d, last); i <= last; i++) {
         p->lv[lv].tile[d] = ex->sizes[lv][d][i];
         double bound = level_bound(ex, p, lv, d);
+        if (bound >= best_objective(ex)) {
+            continue;
+        }
+        bound = fmax(bound, fitting_bound(ex, p, lv, d));
         if (bound >= best_objective(ex)) {
             continue;
         }
@@ -1364,8 +1408,14 @@ static void regf_stacks(struct exhaustive *ex, struct plan *p)
     }
     {
         struct kpl_layer_cost gcost;
-        price(ex, &base, &gcost);
+        double unit = price(ex, &base, &gcost);
         ex->out->gbuf_choices++;
+        /* The unit REGF level is one completion of this GBUF level: its
+         * bound must hold for it. */
+        if (unit < bound_gbuf_partial(ex, &base, PLAN_DIMS, &base) *
+                       (1 - 1e-12)) {
+            ex->out->bound_violations++;
+        }
         ex->gbuf_energy = gcost.energy.mac + gcost.energy.regf +
                           gcost.energy.dram + gcost.energy.noc +
                           (gcost.gbuf_words - gcost.bus_words) *
@@ -1497,6 +1547,7 @@ static void exhaustive_constants(struct exhaustive *ex)
     }
     (void)bus;
     ex->fixed = ctx->ops * arch->e_mac + regf * arch->e_regf;
+    ex->array_words = kpl_mul_sat(ctx->pes, ctx->words[KPL_LEVEL_REGF]);
     ex->bus_floor = 0;
     double mesh = (double)ctx->chip_nodes;
     ex->share = mesh > 0 && (double)ctx->nodes < mesh
@@ -1537,6 +1588,8 @@ static bool pricer_init(struct exhaustive *ex, const struct plan_ctx *ctx)
  * split sets and every GBUF order, every REGF stack, tile and order, each
  * complete plan priced by kpl_cost_layer unless a bound rules it out.
  */
+static void refine(const struct plan_ctx *ctx, struct intra_result *out);
+
 static void exhaustive_search(const struct plan_ctx *ctx, double deadline,
                               struct intra_result *out)
 {
@@ -1556,6 +1609,9 @@ static void exhaustive_search(const struct plan_ctx *ctx, double deadline,
     struct intra_result *seed = calloc(1, sizeof *seed);
     if (seed != NULL) {
         descent_search(ctx, false, seed);
+        if (seed->found) {
+            refine(ctx, seed);
+        }
         for (int i = 0; i < seed->ncand; i++) {
             const struct plan *p = &seed->cand[i];
             ex->bound = bound_partition(ex, p->lv[KPL_LEVEL_GBUF].stack);

@@ -140,6 +140,12 @@ static int64_t tensor_words(const struct plan_ctx *ctx,
     return words;
 }
 
+int64_t plan_tensor_words(const struct plan_ctx *ctx,
+                          const int64_t tile[PLAN_DIMS], int t)
+{
+    return tensor_words(ctx, tile, t);
+}
+
 int64_t plan_words(const struct plan_ctx *ctx, const struct plan *p,
                    enum kpl_level lv)
 {

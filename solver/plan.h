@@ -81,6 +81,10 @@ bool plan_dim_free(const struct plan_ctx *ctx, int d);
 int64_t plan_trips(const struct plan *p, enum kpl_level lv, int d,
                    const struct plan_ctx *ctx);
 
+/* Words of tensor t's tile for the given loop tiles. */
+int64_t plan_tensor_words(const struct plan_ctx *ctx,
+                          const int64_t tile[PLAN_DIMS], int t);
+
 /* Words one buffer of the level holds. */
 int64_t plan_words(const struct plan_ctx *ctx, const struct plan *p,
                    enum kpl_level lv);
