@@ -30,9 +30,9 @@
 #define SCORE_STACKS 12 /* stacks the full search grows before ranking */
 #define SCORE_STACKS_ALONE 64 /* the same with a single node partition */
 #define CLIMB_STEPS 8 /* steps of the partition climb */
-#define SCORE_PARTS 12 /* partitions per rough score grown before ranking */
-#define KEEP_REGF 2
-#define REFINE_STARTS 3 /* candidates the refinement starts from */
+#define SCORE_PARTS 8 /* partitions per rough score grown before ranking */
+#define KEEP_REGF 1
+#define REFINE_STARTS 2 /* candidates the refinement starts from */
 
 /* Node partitions may split these dims. */
 static const int part_dims[] = {
