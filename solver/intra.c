@@ -243,7 +243,8 @@ static void part_scores(const struct plan_ctx *ctx, const int64_t *n,
                 rep *= (double)stack[d];
             }
         }
-        double moved = ctx->tensor_size[t] * rep; /* every node's partial sums, once */
+        /* Every node's partial sums once. */
+        double moved = ctx->tensor_size[t] * rep;
         traffic += moved;
         if (smallest < 0 || moved < smallest) {
             smallest = moved;
@@ -1222,8 +1223,9 @@ static bool order_repeats(const struct plan_ctx *ctx, struct plan *p,
 /*
  * Tile sizes of level lv from dim d on, from the smallest whose bound is
  * below the incumbent to the largest that fits the buffer (the dims after
- * d at their smallest).  At the GBUF level a complete choice is priced for its bound and its
- * REGF levels enumerated; at the REGF level a complete choice is priced.
+ * d at their smallest).  At the GBUF level a complete choice is priced
+ * for its bound and its REGF levels enumerated; at the REGF level a
+ * complete choice is priced.
  */
 static void regf_stacks(struct exhaustive *ex, struct plan *p);
 
