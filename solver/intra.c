@@ -288,6 +288,39 @@ static void part_scores(const struct plan_ctx *ctx, const int64_t *n,
     }
 }
 
+/*
+ * A layer whose ofm is forwarded on chip keeps it out of partitions over
+ * dims the ofm does not depend on (C): each of those node copies would
+ * hold its own partial sums, and the segment's forwarded data, counted
+ * per node copy by the checker's segment capacity rule, would outgrow the
+ * buffers the chain reserved for it.  counts are per part_dims entry.
+ */
+static bool partition_allowed(const struct plan_ctx *ctx,
+                              const int64_t counts[NPART_DIMS])
+{
+    if (!ctx->ofm_on_chip) {
+        return true;
+    }
+    unsigned ofm = ctx->rel[KPL_TENSOR_OFM];
+    for (int i = 0; i < NPART_DIMS; i++) {
+        if (counts[i] > 1 && !(ofm & KPL_DIM_BIT(part_dims[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The same for a plan's GBUF stacks. */
+static bool plan_partition_allowed(const struct plan_ctx *ctx,
+                                   const struct plan *p)
+{
+    int64_t counts[NPART_DIMS];
+    for (int i = 0; i < NPART_DIMS; i++) {
+        counts[i] = p->lv[KPL_LEVEL_GBUF].stack[part_dims[i]];
+    }
+    return partition_allowed(ctx, counts);
+}
+
 /* Puts the chosen partition in list pen when it ranks among the kept. */
 static void part_keep(struct part_search *ps, int pen, double score)
 {
@@ -314,6 +347,9 @@ static void part_walk(struct part_search *ps, int i, int64_t product)
 {
     const struct plan_ctx *ctx = ps->ctx;
     if (i == NPART_DIMS) {
+        if (!partition_allowed(ctx, ps->chosen)) {
+            return;
+        }
         double score[PENALTIES];
         part_scores(ctx, ps->chosen, ps->npenalty, score);
         for (int pen = 0; pen < ps->npenalty; pen++) {
@@ -798,7 +834,8 @@ static void climb_partition(const struct plan_ctx *ctx, struct ranked *best)
                     continue;
                 }
                 *c = moved;
-                if (gbuf_nodes(&q) > ctx->nodes) {
+                if (gbuf_nodes(&q) > ctx->nodes ||
+                    !plan_partition_allowed(ctx, &q)) {
                     continue;
                 }
                 double score = partition_score(ctx, &q);
@@ -1677,7 +1714,7 @@ static int stacked_dims(const struct plan_level *l)
 
 static bool in_space(const struct plan_ctx *ctx, const struct plan *p)
 {
-    return plan_valid(ctx, p) &&
+    return plan_valid(ctx, p) && plan_partition_allowed(ctx, p) &&
            stacked_dims(&p->lv[KPL_LEVEL_REGF]) <= 2 &&
            plan_words(ctx, p, KPL_LEVEL_GBUF) <=
                ctx->words[KPL_LEVEL_GBUF] &&
