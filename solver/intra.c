@@ -289,16 +289,16 @@ static void part_scores(const struct plan_ctx *ctx, const int64_t *n,
 }
 
 /*
- * A layer whose ofm is forwarded on chip keeps it out of partitions over
- * dims the ofm does not depend on (C): each of those node copies would
- * hold its own partial sums, and the segment's forwarded data, counted
- * per node copy by the checker's segment capacity rule, would outgrow the
- * buffers the chain reserved for it.  counts are per part_dims entry.
+ * A layer whose forwarded ofm must stay whole (ctx->ofm_whole) keeps it
+ * out of partitions over dims the ofm does not depend on (C): each of
+ * those node copies holds its own partial sums, and the checker's segment
+ * capacity rule counts the forwarded tile once per node copy.  counts are
+ * per part_dims entry.
  */
 static bool partition_allowed(const struct plan_ctx *ctx,
                               const int64_t counts[NPART_DIMS])
 {
-    if (!ctx->ofm_on_chip) {
+    if (!ctx->ofm_on_chip || !ctx->ofm_whole) {
         return true;
     }
     unsigned ofm = ctx->rel[KPL_TENSOR_OFM];

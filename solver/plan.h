@@ -58,6 +58,10 @@ struct plan_ctx {
     int64_t pes;
     bool ifm_on_chip;
     bool ofm_on_chip;
+    /* With ofm_on_chip: no node partition over a dim the ofm does not
+     * depend on (C), whose copies would each hold partial sums of the
+     * forwarded ofm (set when a segment outgrew its buffers). */
+    bool ofm_whole;
     double ops;                          /* kpl_layer_ops, cached */
     double tensor_size[KPL_TENSOR_COUNT]; /* whole-layer words, cached */
 };

@@ -125,6 +125,7 @@ static struct memo_entry *memo_find(const struct solve_memo *memo,
                                                             region) &&
             e->ifm_on_chip == ctx->ifm_on_chip &&
             e->ofm_on_chip == ctx->ofm_on_chip &&
+            e->ctx.ofm_whole == ctx->ofm_whole &&
             e->gbuf_words == ctx->words[KPL_LEVEL_GBUF] &&
             e->effort == memo->effort) {
             return e;
@@ -315,9 +316,13 @@ static void report_unmappable(const struct kpl_scheme *scheme, int i,
               (long long)kpl_arch_words(scheme->arch, lv));
 }
 
-/* Plans every layer on its segment's region; false when one fits none. */
+/*
+ * Plans every layer on its segment's region; false when one fits none.
+ * With ofm_whole, the layers of multi-layer segments keep their forwarded
+ * ofm whole (plan_ctx.ofm_whole).
+ */
 static bool plan_layers(struct kpl_scheme *scheme, struct solve_memo *memo,
-                        struct kpl_diags *diags)
+                        bool ofm_whole, struct kpl_diags *diags)
 {
     bool ok = true;
     for (int s = 0; s < scheme->nsegment; s++) {
@@ -326,6 +331,7 @@ static bool plan_layers(struct kpl_scheme *scheme, struct solve_memo *memo,
             int i = seg->layers[j];
             struct plan_ctx ctx;
             solve_layer_ctx(scheme, s, j, memo->opts->goal, &ctx);
+            ctx.ofm_whole = ofm_whole && seg->nlayer > 1;
             const struct memo_entry *e =
                 solve_layer(memo, &ctx, i, &seg->regions[j]);
             if (e == NULL) {
@@ -379,9 +385,23 @@ struct kpl_scheme *kpl_solve(const struct kpl_network *net,
     struct solve_memo memo;
     if (!solve_memo_init(&memo, arena, &o, deadline, scheme) ||
         !inter_choose_segments(scheme, &memo, arena) ||
-        !plan_layers(scheme, &memo, diags)) {
+        !plan_layers(scheme, &memo, false, diags)) {
         return NULL;
     }
     kpl_scheme_compute_trips(scheme);
+
+    /* A segment whose forwarding layers split C over nodes can keep more
+     * forwarded data than its buffers hold (every node copy holds partial
+     * sums); the segments are then planned again with the forwarded ofm
+     * kept whole. */
+    struct kpl_diags seg_diags;
+    kpl_diags_init(&seg_diags, arena);
+    seg_diags.max_count = 1;
+    if (kpl_check_segments(scheme, &seg_diags) != 0) {
+        if (!plan_layers(scheme, &memo, true, diags)) {
+            return NULL;
+        }
+        kpl_scheme_compute_trips(scheme);
+    }
     return kpl_arena_failed(arena) ? NULL : scheme;
 }
