@@ -1087,6 +1087,18 @@ static double bound_partition(struct exhaustive *ex,
     return bound_objective(ex, energy, cycles);
 }
 
+/* Index in dims (a level's updates, innermost first) of the first update
+ * that moves tensor t; n when none does. */
+static int first_relevant(const struct plan_ctx *ctx, int t,
+                          const int dims[PLAN_DIMS], int n)
+{
+    int first = 0;
+    while (first < n && !(ctx->rel[t] & KPL_DIM_BIT(dims[first]))) {
+        first++;
+    }
+    return first;
+}
+
 /*
  * A lower bound of every completion of a GBUF level whose tiles are chosen
  * for dims below `from`: the others at their largest (the node share), so
@@ -1120,10 +1132,7 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
         if (ctx->layer->tensor_dims[t] == 0) {
             continue;
         }
-        int first = 0;
-        while (first < n && !(ctx->rel[t] & KPL_DIM_BIT(dims[first]))) {
-            first++;
-        }
+        int first = first_relevant(ctx, t, dims, n);
         double refetch = 1, idle = 1;
         for (int u = 0; u < n; u++) {
             if (!(ctx->rel[t] & KPL_DIM_BIT(dims[u]))) {
@@ -1208,10 +1217,7 @@ static double bound_regf_partial(struct exhaustive *ex, const struct plan *p,
         if (ctx->layer->tensor_dims[t] == 0) {
             continue;
         }
-        int first = 0;
-        while (first < n && !(ctx->rel[t] & KPL_DIM_BIT(dims[first]))) {
-            first++;
-        }
+        int first = first_relevant(ctx, t, dims, n);
         double factor = ex->outside[t];
         if (first < n) {
             double refetch = 1;
