@@ -257,6 +257,29 @@ static void test_solver_threads_do_not_change_the_scheme(void **state)
 }
 
 /*
+ * AlexNet at batch 1 on the 4 x 4 mesh: the first plans of its conv3-5
+ * segment split C over nodes, so that every node copy holds partial sums
+ * of the forwarded ofm, more than the 16 buffers hold; the solver must
+ * notice and plan the segment again with the ofm kept whole, and the
+ * scheme then checks clean, segment rules included.
+ */
+static void test_solver_keeps_forwarded_data_within_buffers(void **state)
+{
+    (void)state;
+    struct fixture f;
+    load(&f, "alexnet", "multinode-4x4");
+    struct kpl_scheme *scheme = solve(&f, 1);
+    assert_int_equal(kpl_check_segments(scheme, &f.prog->diags), 0);
+    assert_int_equal(kpl_check_scheme(scheme, &f.prog->diags), 0);
+    int pipelined = 0;
+    for (int s = 0; s < scheme->nsegment; s++) {
+        pipelined += scheme->segments[s].nlayer > 1;
+    }
+    assert_true(pipelined >= 1);
+    kpl_program_free(f.prog);
+}
+
+/*
  * Two-group AlexNet at batch 1 on the multinode mesh: one image gives a
  * layer alone too little work for 256 nodes, and the two groups (conv3_b
  * feeding conv4_b beside conv3_a feeding conv4_a) run side by side, so
@@ -562,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_solver_training_checks_clean),
         cmocka_unit_test(test_solver_threads_do_not_change_the_scheme),
         cmocka_unit_test(test_solver_pipelines_spatially),
+        cmocka_unit_test(test_solver_keeps_forwarded_data_within_buffers),
         cmocka_unit_test(test_solver_reports_progress),
         cmocka_unit_test(test_solver_is_deterministic),
         cmocka_unit_test(test_solver_prints_every_layer),
