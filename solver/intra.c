@@ -801,19 +801,7 @@ static double partition_score(const struct plan_ctx *ctx,
     return best;
 }
 
-/* The full search's partitions: the best by the rough partition score
- * under each penalty, ranked again by partition_score; the best KEEP_PARTS
- * stay.  Repeats and mirror images count once. */
 static int64_t next_count(int64_t e, int64_t c, int dir);
-
-static int64_t gbuf_nodes(const struct plan *p)
-{
-    int64_t nodes = 1;
-    for (int d = 0; d < PLAN_DIMS; d++) {
-        nodes *= p->lv[KPL_LEVEL_GBUF].stack[d];
-    }
-    return nodes;
-}
 
 /* Steepest descent of partition_score from *best over moves of one
  * partition dim's count to its next copy count, up or down. */
@@ -834,7 +822,7 @@ static void climb_partition(const struct plan_ctx *ctx, struct ranked *best)
                     continue;
                 }
                 *c = moved;
-                if (gbuf_nodes(&q) > ctx->nodes ||
+                if (plan_level_copies(&q.lv[KPL_LEVEL_GBUF]) > ctx->nodes ||
                     !plan_partition_allowed(ctx, &q)) {
                     continue;
                 }
@@ -851,6 +839,10 @@ static void climb_partition(const struct plan_ctx *ctx, struct ranked *best)
     }
 }
 
+/* The full search's partitions: the best by the rough partition score
+ * under each penalty, ranked again by partition_score; the best KEEP_PARTS
+ * stay.  Repeats and mirror images count once; the best then climbs
+ * (climb_partition). */
 static int rescore_partitions(const struct plan_ctx *ctx,
                               struct ranked *list, int n)
 {
@@ -934,7 +926,6 @@ struct exhaustive {
     double dram_hop;   /* NoC hops per DRAM word (from the first pricing) */
     double share;      /* static power share of the region */
     double fixed;      /* MAC and REGF energy: the same for every plan */
-    double bus_floor;  /* words every plan moves over the array bus */
     double bound;      /* of the GBUF choice being enumerated */
     double compulsory[KPL_TENSOR_COUNT]; /* of the partition, per tensor */
     bool on_chip[KPL_TENSOR_COUNT];      /* forwarded, not in DRAM */
@@ -1047,12 +1038,34 @@ static double compulsory_words(const struct plan_ctx *ctx,
     return words;
 }
 
+/*
+ * The bound of a plan of the partition being walked that moves at least
+ * these words: `dram` between DRAM and the buffers, `onchip` from or to a
+ * pipelined neighbour, `bus` over the array bus; the time is at least the
+ * partition's compute floor and the DRAM words' transfer time.
+ */
+static double words_bound(const struct exhaustive *ex, double dram,
+                          double onchip, double bus)
+{
+    const struct kpl_arch *arch = ex->ctx->arch;
+    double cycles = ex->partition_floor;
+    if (arch->dram_bw > 0) {
+        double bytes = dram * (double)arch->word_bits / 8.0;
+        cycles = fmax(cycles, ceil(bytes / arch->dram_bw));
+    }
+    double energy = ex->fixed + dram * (arch->e_dram +
+                                        arch->e_hop * ex->dram_hop) +
+                    (dram + onchip) * arch->e_gbuf +
+                    bus * (arch->e_bus + arch->e_gbuf) +
+                    arch->static_pj_per_cycle * cycles * ex->share;
+    return bound_objective(ex, energy, cycles);
+}
+
 /* A lower bound of every plan with this GBUF partition. */
 static double bound_partition(struct exhaustive *ex,
                               const int64_t stack[PLAN_DIMS])
 {
     const struct plan_ctx *ctx = ex->ctx;
-    const struct kpl_arch *arch = ctx->arch;
     double dram = 0, onchip = 0, copies = 1;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
         if (ctx->layer->tensor_dims[t] == 0) {
@@ -1072,19 +1085,8 @@ static double bound_partition(struct exhaustive *ex,
     for (int d = 0; d < PLAN_DIMS; d++) {
         copies *= (double)stack[d];
     }
-    ex->bus_floor = dram + onchip;
-    double cycles = compute_floor(ctx, copies * (double)ctx->pes);
-    ex->partition_floor = cycles;
-    if (arch->dram_bw > 0) {
-        double bytes = dram * (double)arch->word_bits / 8.0;
-        cycles = fmax(cycles, ceil(bytes / arch->dram_bw));
-    }
-    double energy = ex->fixed + dram * (arch->e_dram +
-                                        arch->e_hop * ex->dram_hop) +
-                    (dram + onchip) * arch->e_gbuf +
-                    ex->bus_floor * (arch->e_bus + arch->e_gbuf) +
-                    arch->static_pj_per_cycle * cycles * ex->share;
-    return bound_objective(ex, energy, cycles);
+    ex->partition_floor = compute_floor(ctx, copies * (double)ctx->pes);
+    return words_bound(ex, dram, onchip, dram + onchip);
 }
 
 /* Index in dims (a level's updates, innermost first) of the first update
@@ -1117,7 +1119,6 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
                                  int from, const struct plan *least)
 {
     const struct plan_ctx *ctx = ex->ctx;
-    const struct kpl_arch *arch = ctx->arch;
     const struct plan_level *g = &p->lv[KPL_LEVEL_GBUF];
     int64_t trips[PLAN_DIMS];
     for (int d = 0; d < PLAN_DIMS; d++) {
@@ -1152,17 +1153,7 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
                                        t) > ex->array_words;
         bus += moved ? ex->compulsory[t] * idle : w;
     }
-    double cycles = ex->partition_floor;
-    if (arch->dram_bw > 0) {
-        double bytes = dram * (double)arch->word_bits / 8.0;
-        cycles = fmax(cycles, ceil(bytes / arch->dram_bw));
-    }
-    double energy = ex->fixed + dram * (arch->e_dram +
-                                        arch->e_hop * ex->dram_hop) +
-                    (dram + onchip) * arch->e_gbuf +
-                    bus * (arch->e_bus + arch->e_gbuf) +
-                    arch->static_pj_per_cycle * cycles * ex->share;
-    return bound_objective(ex, energy, cycles);
+    return words_bound(ex, dram, onchip, bus);
 }
 
 /* The GBUF factors of each tensor's bus words (checker/cost.c,
@@ -1593,7 +1584,6 @@ static void exhaustive_constants(struct exhaustive *ex)
     (void)bus;
     ex->fixed = ctx->ops * arch->e_mac + regf * arch->e_regf;
     ex->array_words = kpl_mul_sat(ctx->pes, ctx->words[KPL_LEVEL_REGF]);
-    ex->bus_floor = 0;
     double mesh = (double)ctx->chip_nodes;
     ex->share = mesh > 0 && (double)ctx->nodes < mesh
                     ? (double)ctx->nodes / mesh

@@ -159,7 +159,7 @@ int64_t plan_words(const struct plan_ctx *ctx, const struct plan *p,
 }
 
 /* Stack counts are bounded by the nodes or PEs, so the product is small. */
-static int64_t level_copies(const struct plan_level *l)
+int64_t plan_level_copies(const struct plan_level *l)
 {
     int64_t copies = 1;
     for (int d = 0; d < PLAN_DIMS; d++) {
@@ -223,7 +223,7 @@ bool plan_level_valid(const struct plan_ctx *ctx, const struct plan *p,
             return false;
         }
     }
-    if (level_copies(l) > limit) {
+    if (plan_level_copies(l) > limit) {
         return false;
     }
     return plan_words(ctx, p, lv) <= ctx->words[lv];
@@ -368,7 +368,7 @@ static void tensor_traffic(const struct plan_ctx *ctx, const struct plan *p,
     level_flow(ctx, p, lp, KPL_LEVEL_REGF, t, &r);
 
     bool out = (int)ctx->layer->out == t;
-    double nodes = (double)level_copies(&p->lv[KPL_LEVEL_GBUF]);
+    double nodes = (double)plan_level_copies(&p->lv[KPL_LEVEL_GBUF]);
 
     /* DRAM (or a pipelined neighbour) to GBUF.  The read-modify-write
      * tensor is written on every visit and read back on all but each
@@ -411,7 +411,7 @@ void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
     }
 
     double ops = ctx->ops;
-    double nodes = (double)level_copies(&p->lv[KPL_LEVEL_GBUF]);
+    double nodes = (double)plan_level_copies(&p->lv[KPL_LEVEL_GBUF]);
     double compute = lp.iters[KPL_LEVEL_REGF] * lp.iters[KPL_LEVEL_GBUF];
     for (int d = 0; d < PLAN_DIMS; d++) {
         compute *= (double)p->lv[KPL_LEVEL_REGF].tile[d];

@@ -85,6 +85,9 @@ bool plan_dim_free(const struct plan_ctx *ctx, int d);
 int64_t plan_trips(const struct plan *p, enum kpl_level lv, int d,
                    const struct plan_ctx *ctx);
 
+/* Copies a level's stacks make (nodes at the GBUF level, PEs below). */
+int64_t plan_level_copies(const struct plan_level *l);
+
 /* Words of tensor t's tile for the given loop tiles. */
 int64_t plan_tensor_words(const struct plan_ctx *ctx,
                           const int64_t tile[PLAN_DIMS], int t);
