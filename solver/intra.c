@@ -932,8 +932,9 @@ struct exhaustive {
     double partition_floor; /* compute cycles of the partition's PEs */
     int64_t array_words;    /* register-file words of a node's PE array */
     int64_t node_share[PLAN_DIMS];       /* node share of the partition */
-    int gbuf_order;                      /* the GBUF order being walked */
-    int regf_order;                      /* the REGF order being walked */
+    /* Per REGF order, the bound of the REGF choice being walked (the
+     * last one set before a leaf is the leaf's). */
+    double leaf_bound[PLAN_ORDERS];
     /* Of the GBUF choice being enumerated: its exact energy terms that no
      * REGF choice changes, its DRAM cycles, and per tensor the GBUF trips
      * that multiply its bus words (see bound_regf_partial). */
@@ -1254,13 +1255,7 @@ static bool order_repeats(const struct plan_ctx *ctx, struct plan *p,
     return repeat;
 }
 
-/*
- * Tile sizes of level lv from dim d on, from the smallest whose bound is
- * below the incumbent to the largest that fits the buffer (the dims after
- * d at their smallest).  At the GBUF level a complete choice is priced
- * for its bound and its REGF levels enumerated; at the REGF level a
- * complete choice is priced.
- */
+/* Every REGF level under a complete GBUF level (below). */
 static void regf_stacks(struct exhaustive *ex, struct plan *p);
 
 /* Index of the largest size of dim d whose level words fit its buffer
@@ -1285,7 +1280,10 @@ static int largest_fitting(struct exhaustive *ex, struct plan *p, int lv,
     return found;
 }
 
-/* The bound of every completion of level lv with dims up to d chosen. */
+#define ALL_ORDERS ((1u << PLAN_ORDERS) - 1)
+
+/* The bound of every completion of level lv with dims up to d chosen, in
+ * the level's order. */
 static double level_bound(struct exhaustive *ex, const struct plan *p,
                           int lv, int d)
 {
@@ -1293,17 +1291,37 @@ static double level_bound(struct exhaustive *ex, const struct plan *p,
                                 : bound_regf_partial(ex, p, d + 1, 0);
 }
 
+/* The orders of `orders` (a set of order bits) in which level lv's bound
+ * with dims up to d chosen is below the incumbent. */
+static unsigned orders_below(struct exhaustive *ex, struct plan *p, int lv,
+                             int d, unsigned orders,
+                             double bounds[PLAN_ORDERS])
+{
+    int saved = p->lv[lv].order;
+    unsigned below = 0;
+    for (int o = 0; o < PLAN_ORDERS; o++) {
+        if (orders & (1u << o)) {
+            p->lv[lv].order = o;
+            bounds[o] = level_bound(ex, p, lv, d);
+            below |= bounds[o] < best_objective(ex) ? 1u << o : 0;
+        }
+    }
+    p->lv[lv].order = saved;
+    return below;
+}
+
 /* Index of the smallest size of dim d, up to last, whose bound is below
- * the incumbent; last + 1 when none is. */
+ * the incumbent in some order of `orders`; last + 1 when none is. */
 static int first_promising(struct exhaustive *ex, struct plan *p, int lv,
-                           int d, int last)
+                           int d, int last, unsigned orders)
 {
     int64_t saved = p->lv[lv].tile[d];
+    double bounds[PLAN_ORDERS];
     int lo = 0, hi = last + 1;
     while (lo < hi) {
         int mid = lo + (hi - lo) / 2;
         p->lv[lv].tile[d] = ex->sizes[lv][d][mid];
-        if (level_bound(ex, p, lv, d) < best_objective(ex)) {
+        if (orders_below(ex, p, lv, d, orders, bounds) != 0) {
             hi = mid;
         } else {
             lo = mid + 1;
@@ -1313,52 +1331,127 @@ static int first_promising(struct exhaustive *ex, struct plan *p, int lv,
     return lo;
 }
 
-/*
- * A bound of every completion of level lv with dims up to d chosen that
- * fits the buffer: each later dim at the largest size that fits with the
- * others after d at their smallest.  No fitting completion has a larger
- * tile along any dim (words grow with every tile), so it has no fewer
- * trips; INFINITY when some later dim fits at no size.  Unlike
- * level_bound it can rise as tile d grows (less room is left), so it
- * only filters sizes, it does not end the walk.
- */
-static double fitting_bound(struct exhaustive *ex, struct plan *p, int lv,
-                            int d)
+/* The bound of a complete level q in its order; `least` as in
+ * bound_gbuf_partial. */
+static double complete_bound(struct exhaustive *ex, const struct plan *q,
+                             int lv, const struct plan *least)
 {
+    return lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, q, PLAN_DIMS, least)
+                                : bound_regf_partial(ex, q, PLAN_DIMS, 0);
+}
+
+/* The next dim from e on that has sizes to choose, or PLAN_DIMS. */
+static int next_sized(const struct exhaustive *ex, int lv, int e)
+{
+    while (e < PLAN_DIMS && ex->nsizes[lv][e] == 0) {
+        e++;
+    }
+    return e;
+}
+
+/*
+ * Per order of `orders`, a bound of every completion of level lv with
+ * dims up to d chosen that fits the buffer (INFINITY when none does): the
+ * bound of one completion with each later dim at the largest size that
+ * fits with the others after d at their smallest.  No fitting completion
+ * has a larger tile along any dim (words grow with every tile), so it has
+ * no fewer trips.  Unlike level_bound, this can rise as tile d grows
+ * (less room is left), so it only filters sizes, it does not end the walk.
+ * (Walking the frontier of the later dims' fitting sizes instead gave
+ * tighter bounds that cost more than the walk they saved.)
+ */
+static void completion_bounds(struct exhaustive *ex, struct plan *p, int lv,
+                              int d, unsigned orders,
+                              double bounds[PLAN_ORDERS])
+{
+    for (int o = 0; o < PLAN_ORDERS; o++) {
+        bounds[o] = INFINITY;
+    }
     struct plan q = *p;
-    for (int e = d + 1; e < PLAN_DIMS; e++) {
-        if (ex->nsizes[lv][e] == 0) {
-            continue;
-        }
+    for (int e = next_sized(ex, lv, d + 1); e < PLAN_DIMS;
+         e = next_sized(ex, lv, e + 1)) {
         int i = largest_fitting(ex, p, lv, e);
         if (i < 0) {
-            return INFINITY;
+            return;
         }
         q.lv[lv].tile[e] = ex->sizes[lv][e][i];
     }
-    return lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, &q, PLAN_DIMS, p)
-                                : bound_regf_partial(ex, &q, PLAN_DIMS, 0);
+    for (int o = 0; o < PLAN_ORDERS; o++) {
+        if (orders & (1u << o)) {
+            q.lv[lv].order = o;
+            bounds[o] = complete_bound(ex, &q, lv, p);
+        }
+    }
 }
 
-static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
+/* The orders of `orders` in which both bounds of tile d's current size
+ * are below the incumbent; ex->leaf_bound holds each one's bound. */
+static unsigned orders_alive(struct exhaustive *ex, struct plan *p, int lv,
+                             int d, unsigned orders)
+{
+    double bounds[PLAN_ORDERS], fitting[PLAN_ORDERS];
+    unsigned alive = orders_below(ex, p, lv, d, orders, bounds);
+    if (alive == 0) {
+        return 0;
+    }
+    completion_bounds(ex, p, lv, d, alive, fitting);
+    for (int o = 0; o < PLAN_ORDERS; o++) {
+        if (!(alive & (1u << o))) {
+            continue;
+        }
+        if (fitting[o] >= best_objective(ex)) {
+            alive &= ~(1u << o);
+        } else {
+            ex->leaf_bound[o] = fmax(fitting[o], bounds[o]);
+        }
+    }
+    return alive;
+}
+
+/* A complete level in each of its live orders that gives a loop nest of
+ * its own: at the GBUF level its REGF levels are enumerated, at the REGF
+ * level the plan is priced. */
+static void walk_leaf(struct exhaustive *ex, struct plan *p, int lv,
+                      unsigned orders)
 {
     const struct plan_ctx *ctx = ex->ctx;
+    bool valid = lv == KPL_LEVEL_REGF
+                     ? plan_valid(ctx, p)
+                     : plan_level_valid(ctx, p, KPL_LEVEL_GBUF);
+    int saved = p->lv[lv].order;
+    for (int o = 0; valid && o < PLAN_ORDERS && !out_of_time(ex); o++) {
+        if (!(orders & (1u << o)) || order_repeats(ctx, p, lv, o)) {
+            continue;
+        }
+        p->lv[lv].order = o;
+        if (lv == KPL_LEVEL_REGF) {
+            ex->bound = ex->leaf_bound[o];
+            offer_priced(ex, p);
+        } else {
+            regf_stacks(ex, p);
+        }
+    }
+    p->lv[lv].order = saved;
+}
+
+/*
+ * Tile sizes of level lv from dim d on, for the orders in `orders` (the
+ * walk is shared by every order: the sizes that fit do not depend on it),
+ * from the smallest whose bound is below the incumbent in some order to
+ * the largest that fits the buffer (the dims after d at their smallest).
+ */
+static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d,
+                       unsigned orders)
+{
     if (out_of_time(ex)) {
         return;
     }
     if (d == PLAN_DIMS) {
-        if (lv == KPL_LEVEL_REGF) {
-            if (plan_valid(ctx, p) &&
-                !order_repeats(ctx, p, KPL_LEVEL_REGF, ex->regf_order)) {
-                offer_priced(ex, p);
-            }
-        } else if (plan_level_valid(ctx, p, KPL_LEVEL_GBUF)) {
-            regf_stacks(ex, p);
-        }
+        walk_leaf(ex, p, lv, orders);
         return;
     }
     if (ex->nsizes[lv][d] == 0) {
-        walk_tiles(ex, p, lv, d + 1);
+        walk_tiles(ex, p, lv, d + 1, orders);
         return;
     }
     /* Smallest first (largest first priced 20 times more plans on
@@ -1368,20 +1461,13 @@ static void walk_tiles(struct exhaustive *ex, struct plan *p, int lv, int d)
      * the bound only falls as a tile grows. */
     int64_t saved = p->lv[lv].tile[d];
     int last = largest_fitting(ex, p, lv, d);
-    for (int i = first_promising(ex, p, lv, d, last); i <= last; i++) {
+    int first = first_promising(ex, p, lv, d, last, orders);
+    for (int i = first; i <= last; i++) {
         p->lv[lv].tile[d] = ex->sizes[lv][d][i];
-        double bound = level_bound(ex, p, lv, d);
-        if (bound >= best_objective(ex)) {
-            continue;
+        unsigned alive = orders_alive(ex, p, lv, d, orders);
+        if (alive != 0) {
+            walk_tiles(ex, p, lv, d + 1, alive);
         }
-        bound = fmax(bound, fitting_bound(ex, p, lv, d));
-        if (bound >= best_objective(ex)) {
-            continue;
-        }
-        if (lv == KPL_LEVEL_REGF) {
-            ex->bound = bound; /* the last one set is the leaf's */
-        }
-        walk_tiles(ex, p, lv, d + 1);
     }
     p->lv[lv].tile[d] = saved;
 }
@@ -1399,11 +1485,7 @@ static void regf_tiles(struct exhaustive *ex, struct plan *p)
                 ? 0
                 : split_sizes(lim, ex->sizes[KPL_LEVEL_REGF][d], MAX_COUNTS);
     }
-    for (int ro = 0; ro < PLAN_ORDERS && !out_of_time(ex); ro++) {
-        ex->regf_order = ro;
-        p->lv[KPL_LEVEL_REGF].order = ro;
-        walk_tiles(ex, p, KPL_LEVEL_REGF, 0);
-    }
+    walk_tiles(ex, p, KPL_LEVEL_REGF, 0, ALL_ORDERS);
 }
 
 /* One PE stack choice: pruned by its compute floor, else its tiles. */
@@ -1438,9 +1520,6 @@ static void regf_stacks(struct exhaustive *ex, struct plan *p)
         base.lv[KPL_LEVEL_REGF].tile[d] = plan_dim_free(ctx, d)
                                               ? p->lv[KPL_LEVEL_REGF].tile[d]
                                               : 1;
-    }
-    if (order_repeats(ctx, &base, KPL_LEVEL_GBUF, ex->gbuf_order)) {
-        return;
     }
     {
         struct kpl_layer_cost gcost;
@@ -1537,11 +1616,7 @@ static void partition_tiles(struct exhaustive *ex, struct plan *base)
         }
     }
     memcpy(ex->node_share, shares, sizeof shares);
-    for (int go = 0; go < PLAN_ORDERS && !out_of_time(ex); go++) {
-        ex->gbuf_order = go;
-        base->lv[KPL_LEVEL_GBUF].order = go;
-        walk_tiles(ex, base, KPL_LEVEL_GBUF, 0);
-    }
+    walk_tiles(ex, base, KPL_LEVEL_GBUF, 0, ALL_ORDERS);
 }
 
 /* Every node partition of the count sets, most promising first. */
