@@ -27,6 +27,7 @@
 #define MAX_COUNTS 1024 /* split sizes of extents up to 262144 */
 #define KEEP_PARTS 4
 #define KEEP_STACKS 4
+#define KEEP_STACKS_ALONE 16 /* the same with a single node partition */
 #define SCORE_STACKS 12 /* stacks the full search grows before ranking */
 #define SCORE_STACKS_ALONE 64 /* the same with a single node partition */
 #define CLIMB_STEPS 8 /* steps of the partition climb */
@@ -657,15 +658,15 @@ static double stack_score(const struct plan_ctx *ctx, const struct plan *p)
 }
 
 /* The full search's stacks: the best by unit-tile estimate, ranked
- * again by stack_score; the best KEEP_STACKS stay, first in list. */
+ * again by stack_score; the best `keep` stay, first in list. */
 static int rescore_stacks(const struct plan_ctx *ctx, struct ranked *list,
-                          int n)
+                          int n, int keep)
 {
-    struct ranked kept[KEEP_STACKS];
+    struct ranked kept[KEEP_STACKS_ALONE];
     int nkept = 0;
     for (int i = 0; i < n; i++) {
-        rank_insert(kept, &nkept, KEEP_STACKS,
-                    stack_score(ctx, &list[i].plan), &list[i].plan);
+        rank_insert(kept, &nkept, keep, stack_score(ctx, &list[i].plan),
+                    &list[i].plan);
     }
     memcpy(list, kept, (size_t)nkept * sizeof *kept);
     return nkept;
@@ -881,16 +882,19 @@ static void descent_search(const struct plan_ctx *ctx, bool lite,
     }
 
     /* With one partition (a one-node region) the partitions' budget
-     * goes to the stacks instead. */
+     * goes to the stacks instead: stack_score ranks stacks roughly (VGG-16
+     * on the edge preset: the best stack of conv6, conv8 and conv9 was
+     * not among the best 4, which cost those layers 11-16%). */
     int score_stacks = lite ? 2 : nparts <= 1 ? SCORE_STACKS_ALONE
                                               : SCORE_STACKS;
+    int keep_stacks = nparts <= 1 ? KEEP_STACKS_ALONE : KEEP_STACKS;
     for (int i = 0; i < nparts; i++) {
         struct plan base = parts[i].plan;
         set_node_share(ctx, &base);
         struct ranked stacks[SCORE_STACKS_ALONE];
         int nstacks = pe_stacks(ctx, &base, stacks, score_stacks);
         if (!lite) {
-            nstacks = rescore_stacks(ctx, stacks, nstacks);
+            nstacks = rescore_stacks(ctx, stacks, nstacks, keep_stacks);
         }
         for (int j = 0; j < nstacks; j++) {
             struct ranked regf[KEEP_REGF];
@@ -930,6 +934,7 @@ struct exhaustive {
     double compulsory[KPL_TENSOR_COUNT]; /* of the partition, per tensor */
     bool on_chip[KPL_TENSOR_COUNT];      /* forwarded, not in DRAM */
     double partition_floor; /* compute cycles of the partition's PEs */
+    double partition_nodes; /* node copies of the partition */
     int64_t array_words;    /* register-file words of a node's PE array */
     int64_t node_share[PLAN_DIMS];       /* node share of the partition */
     /* Per REGF order, the bound of the REGF choice being walked (the
@@ -1040,6 +1045,20 @@ static double compulsory_words(const struct plan_ctx *ctx,
 }
 
 /*
+ * Cycles no plan moving `bus` words over the array buses of `nodes` nodes
+ * can beat: the busiest node's bus carries at least its share.
+ */
+static double bus_floor(const struct kpl_arch *arch, double bus,
+                        double nodes)
+{
+    if (arch->bus_bits <= 0 || arch->word_bits <= 0 || nodes <= 0) {
+        return 0;
+    }
+    double per_cycle = (double)arch->bus_bits / (double)arch->word_bits;
+    return ceil(bus / nodes / per_cycle);
+}
+
+/*
  * The bound of a plan of the partition being walked that moves at least
  * these words: `dram` between DRAM and the buffers, `onchip` from or to a
  * pipelined neighbour, `bus` over the array bus; the time is at least the
@@ -1049,7 +1068,8 @@ static double words_bound(const struct exhaustive *ex, double dram,
                           double onchip, double bus)
 {
     const struct kpl_arch *arch = ex->ctx->arch;
-    double cycles = ex->partition_floor;
+    double cycles = fmax(ex->partition_floor,
+                         bus_floor(arch, bus, ex->partition_nodes));
     if (arch->dram_bw > 0) {
         double bytes = dram * (double)arch->word_bits / 8.0;
         cycles = fmax(cycles, ceil(bytes / arch->dram_bw));
@@ -1087,6 +1107,7 @@ static double bound_partition(struct exhaustive *ex,
         copies *= (double)stack[d];
     }
     ex->partition_floor = compute_floor(ctx, copies * (double)ctx->pes);
+    ex->partition_nodes = copies;
     return words_bound(ex, dram, onchip, dram + onchip);
 }
 
@@ -1144,10 +1165,14 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
             }
         }
         double w = ex->compulsory[t] * refetch;
+        /* The ofm's partial sums go out and come back: every visit but
+         * the sweep's first is a read and a write (checker/cost.c). */
+        double outside = t == (int)ctx->layer->out ? 2 * w - ex->compulsory[t]
+                                                   : w;
         if (ex->on_chip[t]) {
-            onchip += w;
+            onchip += outside;
         } else {
-            dram += w;
+            dram += outside;
         }
         bool moved = least != NULL &&
                      plan_tensor_words(ctx, least->lv[KPL_LEVEL_GBUF].tile,
@@ -1232,6 +1257,7 @@ static double bound_regf_partial(struct exhaustive *ex, const struct plan *p,
     }
     double cycles = fmax(ex->gbuf_dram_cycles,
                          compute_floor(ctx, nodes * copies));
+    cycles = fmax(cycles, bus_floor(arch, bus, nodes));
     double energy = ex->gbuf_energy + bus * (arch->e_bus + arch->e_gbuf) +
                     arch->static_pj_per_cycle * cycles * ex->share;
     return bound_objective(ex, energy, cycles);
