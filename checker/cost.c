@@ -524,8 +524,8 @@ static double dram_distance(const struct kpl_arch *arch,
     return 0.0;
 }
 
-static double region_distance(const struct kpl_region *a,
-                              const struct kpl_region *b)
+double kpl_region_distance(const struct kpl_region *a,
+                           const struct kpl_region *b)
 {
     double drow = (double)(a->row0 + a->row1 - b->row0 - b->row1) / 2.0;
     double dcol = (double)(a->col0 + a->col1 - b->col0 - b->col1) / 2.0;
@@ -562,7 +562,7 @@ static double forward_distance(const struct kpl_scheme *scheme, int layer,
     for (int p = 0; p < l->nprev; p++) {
         for (int j = 0; j < seg->nlayer && !l->prev[p].is_input; j++) {
             if (seg->layers[j] == l->prev[p].index) {
-                sum += region_distance(&seg->regions[j], &ctx->region);
+                sum += kpl_region_distance(&seg->regions[j], &ctx->region);
                 n++;
             }
         }
@@ -719,7 +719,10 @@ void kpl_cost_layer(const struct kpl_scheme *scheme, int layer,
         out->hops += f.rotate;
         if (on_chip) {
             if (t == KPL_TENSOR_IFM) {
-                out->hops += f.dram * forward_distance(scheme, layer, ctx);
+                out->hops += f.dram * (ctx->ifm_hops_given
+                                           ? ctx->ifm_hops
+                                           : forward_distance(scheme, layer,
+                                                              ctx));
             }
         } else {
             out->dram_words += f.dram;

@@ -32,7 +32,16 @@ struct kpl_layer_ctx {
     struct kpl_region region;
     bool ifm_on_chip;  /* read from a pipelined producer in the segment */
     bool ofm_on_chip;  /* written to a pipelined consumer in the segment */
+    /* Mean hops from a forwarded ifm's producers to the region when
+     * ifm_hops_given (a solver's context, before its segments exist);
+     * else the scheme's segments give them. */
+    bool ifm_hops_given;
+    double ifm_hops;
 };
+
+/* Hops between the centres of two regions (Manhattan). */
+double kpl_region_distance(const struct kpl_region *a,
+                           const struct kpl_region *b);
 
 /* Cost of scheme->maps[layer] on its context (static energy included). */
 void kpl_cost_layer(const struct kpl_scheme *scheme, int layer,

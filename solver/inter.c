@@ -89,6 +89,26 @@ static void chain_flags(const struct kpl_network *net, int first, int last,
     *ofm_on_chip = consumers > 0 && all_in;
 }
 
+/* Mean distance from layer l's producers in the chain of layers first..
+ * last (on `regions`, from first on) to its region. */
+static double forward_distance(const struct kpl_scheme *scheme, int first,
+                               int last, const struct kpl_region *regions,
+                               int l)
+{
+    const struct kpl_layer *layer = &scheme->net->layers[l];
+    double sum = 0;
+    int n = 0;
+    for (int p = 0; p < layer->nprev; p++) {
+        int src = layer->prev[p].index;
+        if (!layer->prev[p].is_input && src >= first && src <= last) {
+            sum += kpl_region_distance(&regions[src - first],
+                                       &regions[l - first]);
+            n++;
+        }
+    }
+    return n > 0 ? sum / n : 0;
+}
+
 /* Words per node of the mesh that the chain keeps for forwarded tensors. */
 static int64_t chain_reserve(const struct kpl_scheme *scheme, int first,
                              int last)
@@ -109,13 +129,16 @@ static int64_t chain_reserve(const struct kpl_scheme *scheme, int first,
 }
 
 static void chain_ctx(const struct kpl_scheme *scheme, int first, int last,
-                      int l, const struct kpl_region *region,
+                      int l, const struct kpl_region *regions,
                       enum kpl_goal goal, struct plan_ctx *ctx)
 {
     plan_ctx_init(ctx, &scheme->net->layers[l], scheme->arch, scheme->batch,
-                  goal, region);
+                  goal, &regions[l - first]);
     chain_flags(scheme->net, first, last, l, &ctx->ifm_on_chip,
                 &ctx->ofm_on_chip);
+    if (ctx->ifm_on_chip) {
+        ctx->ifm_hops = forward_distance(scheme, first, last, regions, l);
+    }
     if (first != last) {
         /* What is left, rounded down to sixteenths of the buffer so that
          * chains with similar needs share their searches. */
@@ -131,7 +154,7 @@ void solve_layer_ctx(const struct kpl_scheme *scheme, int s, int j,
 {
     const struct kpl_segment *seg = &scheme->segments[s];
     chain_ctx(scheme, seg->layers[0], seg->layers[seg->nlayer - 1],
-              seg->layers[j], &seg->regions[j], goal, ctx);
+              seg->layers[j], seg->regions, goal, ctx);
 }
 
 /*
@@ -201,36 +224,8 @@ static double outer_trips(const struct plan_ctx *ctx, const struct plan *p)
                  : 1.0;
 }
 
-static double centre_distance(const struct kpl_region *a,
-                              const struct kpl_region *b)
-{
-    double drow = (double)(a->row0 + a->row1 - b->row0 - b->row1) / 2.0;
-    double dcol = (double)(a->col0 + a->col1 - b->col0 - b->col1) / 2.0;
-    return fabs(drow) + fabs(dcol);
-}
-
-/* Mean distance from layer l's producers in the chain to its region. */
-static double forward_distance(const struct kpl_scheme *scheme,
-                               const struct chain *ch, int l)
-{
-    const struct kpl_layer *layer = &scheme->net->layers[l];
-    double sum = 0;
-    int n = 0;
-    for (int p = 0; p < layer->nprev; p++) {
-        int src = layer->prev[p].index;
-        if (!layer->prev[p].is_input && src >= ch->first &&
-            src <= ch->last) {
-            sum += centre_distance(&ch->regions[src - ch->first],
-                                   &ch->regions[l - ch->first]);
-            n++;
-        }
-    }
-    return n > 0 ? sum / n : 0;
-}
-
 struct chain_sums {
     double energy, static_energy, cycles, slowest, dram_cycles, groups;
-    double hop_energy;
 };
 
 /* Plans layer l of the chain and adds its cost; false when it has none. */
@@ -240,7 +235,7 @@ static bool add_layer(struct solve_memo *memo,
 {
     const struct kpl_region *region = &ch->regions[l - ch->first];
     struct plan_ctx ctx;
-    chain_ctx(scheme, ch->first, ch->last, l, region, memo->opts->goal,
+    chain_ctx(scheme, ch->first, ch->last, l, ch->regions, memo->opts->goal,
               &ctx);
     const struct memo_entry *e = solve_layer(memo, &ctx, l, region);
     if (e == NULL || !e->valid) {
@@ -256,12 +251,6 @@ static bool add_layer(struct solve_memo *memo,
     double groups = outer_trips(&ctx, &e->plan);
     if (sum->groups == 0 || groups < sum->groups) {
         sum->groups = groups;
-    }
-    if (ch->spatial && ctx.ifm_on_chip) {
-        struct plan_est est;
-        plan_estimate(&ctx, &e->plan, &est);
-        sum->hop_energy += scheme->arch->e_hop * est.remote_words *
-                           forward_distance(scheme, ch, l);
     }
     return true;
 }
@@ -300,8 +289,8 @@ static bool want_chain(struct solve_memo *memo,
     for (int l = ch->first; l <= ch->last; l++) {
         const struct kpl_region *region = &ch->regions[l - ch->first];
         struct plan_ctx ctx;
-        chain_ctx(scheme, ch->first, ch->last, l, region, memo->opts->goal,
-                  &ctx);
+        chain_ctx(scheme, ch->first, ch->last, l, ch->regions,
+                  memo->opts->goal, &ctx);
         if (!solve_layer_want(memo, &ctx, l, region)) {
             return false;
         }
@@ -337,7 +326,7 @@ static bool chain_cost(struct solve_memo *memo,
      * the mesh). */
     double piped = sum.slowest + (sum.cycles - sum.slowest) / sum.groups;
     *cycles = fmax(ceil(piped), sum.dram_cycles);
-    *energy = sum.energy - sum.static_energy + sum.hop_energy +
+    *energy = sum.energy - sum.static_energy +
               scheme->arch->static_pj_per_cycle * *cycles;
     return true;
 }

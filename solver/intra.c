@@ -1722,6 +1722,8 @@ static bool pricer_init(struct exhaustive *ex, const struct plan_ctx *ctx)
         .region = ctx->region,
         .ifm_on_chip = ctx->ifm_on_chip,
         .ofm_on_chip = ctx->ofm_on_chip,
+        .ifm_hops_given = true,
+        .ifm_hops = ctx->ifm_hops,
     };
     return true;
 }

@@ -357,6 +357,7 @@ static double relevant_product(const struct plan_ctx *ctx,
 
 struct traffic {
     double dram, remote, bus, regf;
+    double remote_hops; /* the forwarded ifm's words times its hops */
 };
 
 static void tensor_traffic(const struct plan_ctx *ctx, const struct plan *p,
@@ -382,6 +383,7 @@ static void tensor_traffic(const struct plan_ctx *ctx, const struct plan *p,
                    (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
     if (on_chip) {
         acc->remote += words;
+        acc->remote_hops += t == KPL_TENSOR_IFM ? words * ctx->ifm_hops : 0;
     } else {
         acc->dram += words;
     }
@@ -431,14 +433,16 @@ void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
     double share = ctx->chip_nodes > 0
                        ? (double)ctx->nodes / (double)ctx->chip_nodes
                        : 1;
-    double gbuf = tr.bus + tr.dram + 2 * tr.remote;
+    /* A forwarded tensor's words are GBUF accesses like DRAM words
+     * (checker/cost.c); the ifm's also cross the NoC from its producers. */
+    double gbuf = tr.bus + tr.dram + tr.remote;
     out->cycles = cycles;
     out->dram_words = tr.dram;
     out->remote_words = tr.remote;
     out->energy = arch->e_mac * ops + arch->e_regf * tr.regf +
                   arch->e_bus * tr.bus + arch->e_gbuf * gbuf +
                   arch->e_dram * tr.dram +
-                  arch->e_hop * (tr.dram * ctx->dram_hops + tr.remote) +
+                  arch->e_hop * (tr.dram * ctx->dram_hops + tr.remote_hops) +
                   arch->static_pj_per_cycle * cycles * share;
 }
 

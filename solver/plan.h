@@ -54,6 +54,7 @@ struct plan_ctx {
     int64_t nodes;                 /* of the region */
     int64_t chip_nodes;
     double dram_hops;              /* mean hops from a node to its DRAM */
+    double ifm_hops; /* with ifm_on_chip: mean hops from its producers */
     int64_t words[KPL_LEVEL_COUNT];
     int64_t pes;
     bool ifm_on_chip;

@@ -90,6 +90,8 @@ static void keep_best(struct solve_memo *memo, const struct plan_ctx *ctx,
         .region = *region,
         .ifm_on_chip = ctx->ifm_on_chip,
         .ofm_on_chip = ctx->ofm_on_chip,
+        .ifm_hops_given = true,
+        .ifm_hops = ctx->ifm_hops,
     };
     for (int i = 0; i < e->result.ncand; i++) {
         struct kpl_layer_map *map = &scratch->maps[layer];
@@ -126,6 +128,7 @@ static struct memo_entry *memo_find(const struct solve_memo *memo,
             e->ifm_on_chip == ctx->ifm_on_chip &&
             e->ofm_on_chip == ctx->ofm_on_chip &&
             e->ctx.ofm_whole == ctx->ofm_whole &&
+            e->ctx.ifm_hops == ctx->ifm_hops &&
             e->gbuf_words == ctx->words[KPL_LEVEL_GBUF] &&
             e->effort == memo->effort) {
             return e;

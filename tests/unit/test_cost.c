@@ -156,8 +156,9 @@ static void stack(struct kpl_level_map *lm, int64_t count, enum kpl_dim d1,
 
 static void cost_alone(struct fixture *f, int layer, struct kpl_layer_cost *c)
 {
-    struct kpl_layer_ctx ctx = {{0, f->arch.node_rows, 0, f->arch.node_cols},
-                                false, false};
+    struct kpl_layer_ctx ctx = {
+        .region = {0, f->arch.node_rows, 0, f->arch.node_cols},
+    };
     kpl_scheme_compute_trips(&f->scheme);
     kpl_cost_layer(&f->scheme, layer, &ctx, c);
 }
@@ -492,7 +493,7 @@ static void test_cost_static_is_cycles_times_power(void **state)
     struct fixture h;
     i = build_nodes(&h, 1);
     h.arch.static_pj_per_cycle = 4.0;
-    struct kpl_layer_ctx ctx = {{0, 1, 0, 2}, false, false};
+    struct kpl_layer_ctx ctx = {.region = {0, 1, 0, 2}};
     kpl_scheme_compute_trips(&h.scheme);
     kpl_cost_layer(&h.scheme, i, &ctx, &c);
     assert_true(c.energy.stat == 4.0 * c.cycles * 0.5);
@@ -654,6 +655,37 @@ static void test_cost_forwarding_replaces_dram(void **state)
     assert_true(alone.hops == 0.0);
     assert_true(piped.hops == 8.0);
     assert_true(alone.energy.dram - piped.energy.dram == 8.0 * 200);
+}
+
+/* A solver prices a forwarded ifm before the segment exists: the hops it
+ * gives replace the segment's distance, and only the ifm's words take
+ * them. */
+static void test_cost_given_ifm_hops(void **state)
+{
+    (void)state;
+    struct fixture f;
+    struct kpl_layer_ctx ctx;
+    struct kpl_layer_cost from_segment;
+    struct kpl_layer_cost given;
+    build_pair(&f, true, 1);
+    kpl_scheme_compute_trips(&f.scheme);
+    kpl_layer_context(&f.scheme, 1, &ctx);
+    kpl_cost_layer(&f.scheme, 1, &ctx, &from_segment);
+    ctx.ifm_hops_given = true;
+    ctx.ifm_hops = 3.0;
+    kpl_cost_layer(&f.scheme, 1, &ctx, &given);
+
+    /* The 8 ifm words, one row apart in the segment, three hops given. */
+    assert_true(from_segment.hops == 8.0);
+    assert_true(given.hops == 24.0);
+    assert_true(given.energy.noc - from_segment.energy.noc ==
+                16.0 * f.arch.e_hop);
+    assert_true(given.dram_words == from_segment.dram_words);
+
+    /* Given as 0 (a temporal chain): no hops, whatever the segment. */
+    ctx.ifm_hops = 0.0;
+    kpl_cost_layer(&f.scheme, 1, &ctx, &given);
+    assert_true(given.hops == 0.0);
 }
 
 static void test_cost_segment_time(void **state)
@@ -972,6 +1004,7 @@ int main(void)
         cmocka_unit_test(test_cost_pool_window_split_over_pes),
         cmocka_unit_test(test_cost_context_from_segments),
         cmocka_unit_test(test_cost_forwarding_replaces_dram),
+        cmocka_unit_test(test_cost_given_ifm_hops),
         cmocka_unit_test(test_cost_segment_time),
         cmocka_unit_test(test_cost_render_text),
         cmocka_unit_test(test_cost_alexnet_against_reference),
