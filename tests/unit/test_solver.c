@@ -485,18 +485,25 @@ static double price_plan(struct kpl_scheme *scheme, const struct plan_ctx *ctx,
     struct kpl_layer_map *map = &scheme->maps[ctx->layer_index];
     *map = (struct kpl_layer_map){0};
     plan_materialize(ctx, p, map);
-    struct kpl_layer_ctx lctx = {.region = ctx->region};
+    struct kpl_layer_ctx lctx = {
+        .region = ctx->region,
+        .ifm_on_chip = ctx->ifm_on_chip,
+        .ofm_on_chip = ctx->ofm_on_chip,
+        .ifm_hops_given = true,
+        .ifm_hops = ctx->ifm_hops,
+    };
     struct kpl_layer_cost cost;
     kpl_cost_layer(scheme, ctx->layer_index, &lctx, &cost);
     return kpl_energy_total(&cost.energy);
 }
 
 /*
- * The exhaustive search of each layer of the small network finishes,
- * prices plans with the cost model, never sees a priced plan below one of
- * the lower bounds it prunes with (a bound that did not hold would show
- * up here), and ends no worse than any candidate of the descent, priced
- * by the same cost model.
+ * The exhaustive search of each layer of the small network, alone and with
+ * its ifm, its ofm or both forwarded (the ifm from two hops away),
+ * finishes, prices plans with the cost model, never sees a priced plan
+ * below one of the lower bounds it prunes with (a bound that did not hold
+ * would show up here), and ends no worse than any candidate of the
+ * descent, priced by the same cost model.
  */
 static void test_solver_exhaustive_bounds_hold(void **state)
 {
@@ -517,12 +524,16 @@ static void test_solver_exhaustive_bounds_hold(void **state)
     assert_non_null(ex);
     assert_non_null(fast);
 
-    for (int i = 0; i < net->nlayer; i++) {
+    for (int k = 0; k < 4 * net->nlayer; k++) {
+        int i = k / 4;
         struct plan_ctx ctx;
         plan_ctx_init(&ctx, &net->layers[i], arch, 2, KPL_GOAL_ENERGY,
                       &whole);
         ctx.scheme = &scheme;
         ctx.layer_index = i;
+        ctx.ifm_on_chip = (k & 1) != 0;
+        ctx.ofm_on_chip = (k & 2) != 0;
+        ctx.ifm_hops = ctx.ifm_on_chip ? 2.0 : 0.0;
         intra_search(&ctx, INTRA_EXHAUSTIVE, 0, ex);
         assert_true(ex->found);
         assert_true(ex->complete);
