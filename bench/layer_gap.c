@@ -82,9 +82,7 @@ static double price(struct kpl_scheme *scheme, const struct plan_ctx *ctx,
     struct kpl_layer_map *map = &scheme->maps[ctx->layer_index];
     *map = (struct kpl_layer_map){0};
     plan_materialize(ctx, &r->plan, map);
-    struct kpl_layer_ctx lctx = {.region = ctx->region,
-                                 .ifm_on_chip = ctx->ifm_on_chip,
-                                 .ofm_on_chip = ctx->ofm_on_chip};
+    struct kpl_layer_ctx lctx = plan_cost_ctx(ctx);
     struct kpl_layer_cost cost;
     kpl_cost_layer(scheme, ctx->layer_index, &lctx, &cost);
     *map = (struct kpl_layer_map){0};

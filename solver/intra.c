@@ -1357,24 +1357,6 @@ static int first_promising(struct exhaustive *ex, struct plan *p, int lv,
     return lo;
 }
 
-/* The bound of a complete level q in its order; `least` as in
- * bound_gbuf_partial. */
-static double complete_bound(struct exhaustive *ex, const struct plan *q,
-                             int lv, const struct plan *least)
-{
-    return lv == KPL_LEVEL_GBUF ? bound_gbuf_partial(ex, q, PLAN_DIMS, least)
-                                : bound_regf_partial(ex, q, PLAN_DIMS, 0);
-}
-
-/* The next dim from e on that has sizes to choose, or PLAN_DIMS. */
-static int next_sized(const struct exhaustive *ex, int lv, int e)
-{
-    while (e < PLAN_DIMS && ex->nsizes[lv][e] == 0) {
-        e++;
-    }
-    return e;
-}
-
 /*
  * Per order of `orders`, a bound of every completion of level lv with
  * dims up to d chosen that fits the buffer (INFINITY when none does): the
@@ -1394,8 +1376,10 @@ static void completion_bounds(struct exhaustive *ex, struct plan *p, int lv,
         bounds[o] = INFINITY;
     }
     struct plan q = *p;
-    for (int e = next_sized(ex, lv, d + 1); e < PLAN_DIMS;
-         e = next_sized(ex, lv, e + 1)) {
+    for (int e = d + 1; e < PLAN_DIMS; e++) {
+        if (ex->nsizes[lv][e] == 0) {
+            continue;
+        }
         int i = largest_fitting(ex, p, lv, e);
         if (i < 0) {
             return;
@@ -1405,7 +1389,9 @@ static void completion_bounds(struct exhaustive *ex, struct plan *p, int lv,
     for (int o = 0; o < PLAN_ORDERS; o++) {
         if (orders & (1u << o)) {
             q.lv[lv].order = o;
-            bounds[o] = complete_bound(ex, &q, lv, p);
+            bounds[o] = lv == KPL_LEVEL_GBUF
+                            ? bound_gbuf_partial(ex, &q, PLAN_DIMS, p)
+                            : bound_regf_partial(ex, &q, PLAN_DIMS, 0);
         }
     }
 }
@@ -1718,13 +1704,7 @@ static bool pricer_init(struct exhaustive *ex, const struct plan_ctx *ctx)
         return false;
     }
     ex->scheme.maps = ex->maps;
-    ex->lctx = (struct kpl_layer_ctx){
-        .region = ctx->region,
-        .ifm_on_chip = ctx->ifm_on_chip,
-        .ofm_on_chip = ctx->ofm_on_chip,
-        .ifm_hops_given = true,
-        .ifm_hops = ctx->ifm_hops,
-    };
+    ex->lctx = plan_cost_ctx(ctx);
     return true;
 }
 

@@ -93,6 +93,17 @@ void plan_ctx_init(struct plan_ctx *ctx, const struct kpl_layer *layer,
     }
 }
 
+struct kpl_layer_ctx plan_cost_ctx(const struct plan_ctx *ctx)
+{
+    return (struct kpl_layer_ctx){
+        .region = ctx->region,
+        .ifm_on_chip = ctx->ifm_on_chip,
+        .ofm_on_chip = ctx->ofm_on_chip,
+        .ifm_hops_given = true,
+        .ifm_hops = ctx->ifm_hops,
+    };
+}
+
 bool plan_dim_free(const struct plan_ctx *ctx, int d)
 {
     return (ctx->direct & KPL_DIM_BIT(d)) == 0;

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "checker/cost.h"
 #include "checker/ir.h"
 #include "solver/solve.h"
 
@@ -73,6 +74,10 @@ struct plan_est {
     double dram_words;
     double remote_words; /* read from or written to a pipelined neighbour */
 };
+
+/* The cost model's context of ctx's layer: its region, on-chip flags and
+ * forwarded-ifm hops. */
+struct kpl_layer_ctx plan_cost_ctx(const struct plan_ctx *ctx);
 
 /* Fills ctx for layer on a region of `nodes` nodes (rows x cols). */
 void plan_ctx_init(struct plan_ctx *ctx, const struct kpl_layer *layer,

@@ -86,13 +86,7 @@ static void keep_best(struct solve_memo *memo, const struct plan_ctx *ctx,
                       struct memo_entry *e)
 {
     struct kpl_scheme *scratch = &memo->scratch;
-    struct kpl_layer_ctx lctx = {
-        .region = *region,
-        .ifm_on_chip = ctx->ifm_on_chip,
-        .ofm_on_chip = ctx->ofm_on_chip,
-        .ifm_hops_given = true,
-        .ifm_hops = ctx->ifm_hops,
-    };
+    struct kpl_layer_ctx lctx = plan_cost_ctx(ctx);
     for (int i = 0; i < e->result.ncand; i++) {
         struct kpl_layer_map *map = &scratch->maps[layer];
         plan_materialize(ctx, &e->result.cand[i], map);

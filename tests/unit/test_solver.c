@@ -485,13 +485,7 @@ static double price_plan(struct kpl_scheme *scheme, const struct plan_ctx *ctx,
     struct kpl_layer_map *map = &scheme->maps[ctx->layer_index];
     *map = (struct kpl_layer_map){0};
     plan_materialize(ctx, p, map);
-    struct kpl_layer_ctx lctx = {
-        .region = ctx->region,
-        .ifm_on_chip = ctx->ifm_on_chip,
-        .ofm_on_chip = ctx->ofm_on_chip,
-        .ifm_hops_given = true,
-        .ifm_hops = ctx->ifm_hops,
-    };
+    struct kpl_layer_ctx lctx = plan_cost_ctx(ctx);
     struct kpl_layer_cost cost;
     kpl_cost_layer(scheme, ctx->layer_index, &lctx, &cost);
     return kpl_energy_total(&cost.energy);
