@@ -771,9 +771,9 @@ void kpl_layer_context(const struct kpl_scheme *scheme, int layer,
     int pos = 0;
     const struct kpl_segment *seg = find_segment(scheme, layer, &pos);
 
-    out->region = (struct kpl_region){0, arch->node_rows, 0, arch->node_cols};
-    out->ifm_on_chip = false;
-    out->ofm_on_chip = false;
+    *out = (struct kpl_layer_ctx){
+        .region = {0, arch->node_rows, 0, arch->node_cols},
+    };
     if (seg == NULL) {
         return;
     }
