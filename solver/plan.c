@@ -449,7 +449,6 @@ void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
     double gbuf = tr.bus + tr.dram + tr.remote;
     out->cycles = cycles;
     out->dram_words = tr.dram;
-    out->remote_words = tr.remote;
     out->energy = arch->e_mac * ops + arch->e_regf * tr.regf +
                   arch->e_bus * tr.bus + arch->e_gbuf * gbuf +
                   arch->e_dram * tr.dram +

@@ -72,7 +72,6 @@ struct plan_est {
     double energy; /* pJ */
     double cycles;
     double dram_words;
-    double remote_words; /* read from or written to a pipelined neighbour */
 };
 
 /* The cost model's context of ctx's layer: its region, on-chip flags and
