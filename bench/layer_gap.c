@@ -11,6 +11,7 @@
  *
  *   layer_gap NETWORK ARCH BATCH [--training] [--limit S] [--only NAME]
  *             [--plans] [--ifm-on-chip] [--ofm-on-chip] [--gbuf WORDS]
+ *             [--ifm-hops H]
  *
  * The last three set the context a segment gives a layer: tensors
  * forwarded on chip, and the global buffer words left to the layer.
@@ -33,6 +34,7 @@ struct options {
     const char *only;
     bool plans;
     bool ifm_on_chip, ofm_on_chip;
+    double ifm_hops;
     int64_t gbuf_words; /* 0: the arch's */
 };
 
@@ -40,7 +42,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: layer_gap NETWORK ARCH BATCH [--training] "
                     "[--limit S] [--only LAYER] [--plans]\n"
-                    "       [--ifm-on-chip] [--ofm-on-chip] [--gbuf WORDS]\n");
+                    "       [--ifm-on-chip] [--ofm-on-chip] [--gbuf WORDS] "
+                    "[--ifm-hops H]\n");
     return 2;
 }
 
@@ -62,6 +65,8 @@ static bool parse_options(int argc, char **argv, struct options *o)
             o->ifm_on_chip = true;
         } else if (strcmp(argv[i], "--ofm-on-chip") == 0) {
             o->ofm_on_chip = true;
+        } else if (strcmp(argv[i], "--ifm-hops") == 0 && i + 1 < argc) {
+            o->ifm_hops = strtod(argv[++i], NULL);
         } else if (strcmp(argv[i], "--gbuf") == 0 && i + 1 < argc) {
             o->gbuf_words = strtoll(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
@@ -136,6 +141,7 @@ static void search_layer(struct kpl_scheme *scheme, int i,
     ctx.layer_index = i;
     ctx.ifm_on_chip = o->ifm_on_chip;
     ctx.ofm_on_chip = o->ofm_on_chip;
+    ctx.ifm_hops = o->ifm_on_chip ? o->ifm_hops : 0;
     if (o->gbuf_words > 0) {
         ctx.words[KPL_LEVEL_GBUF] = o->gbuf_words;
     }

@@ -1058,14 +1058,24 @@ static double bus_floor(const struct kpl_arch *arch, double bus,
     return ceil(bus / nodes / per_cycle);
 }
 
+/* Words of tensor t that cross the NoC from a pipelined producer: the
+ * forwarded ifm's visits, each the producers' mean distance away. */
+static double forwarded_hops(const struct exhaustive *ex, int t,
+                             double words)
+{
+    return t == KPL_TENSOR_IFM && ex->on_chip[t] ? words * ex->ctx->ifm_hops
+                                                 : 0;
+}
+
 /*
  * The bound of a plan of the partition being walked that moves at least
  * these words: `dram` between DRAM and the buffers, `onchip` from or to a
- * pipelined neighbour, `bus` over the array bus; the time is at least the
- * partition's compute floor and the DRAM words' transfer time.
+ * pipelined neighbour (`hops` of them over the NoC), `bus` over the array
+ * bus; the time is at least the partition's compute floor and the DRAM
+ * words' transfer time.
  */
 static double words_bound(const struct exhaustive *ex, double dram,
-                          double onchip, double bus)
+                          double onchip, double hops, double bus)
 {
     const struct kpl_arch *arch = ex->ctx->arch;
     double cycles = fmax(ex->partition_floor,
@@ -1076,7 +1086,7 @@ static double words_bound(const struct exhaustive *ex, double dram,
     }
     double energy = ex->fixed + dram * (arch->e_dram +
                                         arch->e_hop * ex->dram_hop) +
-                    (dram + onchip) * arch->e_gbuf +
+                    hops * arch->e_hop + (dram + onchip) * arch->e_gbuf +
                     bus * (arch->e_bus + arch->e_gbuf) +
                     arch->static_pj_per_cycle * cycles * ex->share;
     return bound_objective(ex, energy, cycles);
@@ -1087,7 +1097,7 @@ static double bound_partition(struct exhaustive *ex,
                               const int64_t stack[PLAN_DIMS])
 {
     const struct plan_ctx *ctx = ex->ctx;
-    double dram = 0, onchip = 0, copies = 1;
+    double dram = 0, onchip = 0, hops = 0, copies = 1;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
         if (ctx->layer->tensor_dims[t] == 0) {
             continue;
@@ -1099,6 +1109,7 @@ static double bound_partition(struct exhaustive *ex,
         ex->on_chip[t] = on_chip;
         if (on_chip) {
             onchip += w;
+            hops += forwarded_hops(ex, t, w);
         } else {
             dram += w;
         }
@@ -1108,7 +1119,7 @@ static double bound_partition(struct exhaustive *ex,
     }
     ex->partition_floor = compute_floor(ctx, copies * (double)ctx->pes);
     ex->partition_nodes = copies;
-    return words_bound(ex, dram, onchip, dram + onchip);
+    return words_bound(ex, dram, onchip, hops, dram + onchip);
 }
 
 /* Index in dims (a level's updates, innermost first) of the first update
@@ -1150,7 +1161,7 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
     }
     int dims[PLAN_DIMS];
     int n = plan_order_dims(g->order, trips, dims);
-    double dram = 0, onchip = 0, bus = 0;
+    double dram = 0, onchip = 0, hops = 0, bus = 0;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
         if (ctx->layer->tensor_dims[t] == 0) {
             continue;
@@ -1171,6 +1182,7 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
                                                    : w;
         if (ex->on_chip[t]) {
             onchip += outside;
+            hops += forwarded_hops(ex, t, outside);
         } else {
             dram += outside;
         }
@@ -1179,7 +1191,7 @@ static double bound_gbuf_partial(struct exhaustive *ex, const struct plan *p,
                                        t) > ex->array_words;
         bus += moved ? ex->compulsory[t] * idle : w;
     }
-    return words_bound(ex, dram, onchip, bus);
+    return words_bound(ex, dram, onchip, hops, bus);
 }
 
 /* The GBUF factors of each tensor's bus words (checker/cost.c,
