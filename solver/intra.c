@@ -196,7 +196,51 @@ static double evaluate(const struct plan_ctx *ctx, const struct plan *p,
 
 /* ---- node partitions ---- */
 
-enum penalty { PENALTY_FULL, PENALTY_SQRT, PENALTY_NONE, PENALTIES };
+/*
+ * Words of tensor t that the nodes of a GBUF partition must fetch at
+ * least once between them: per dim the summed extents of the copies
+ * (the extent itself; along Xi the union of the output windows, or R
+ * per output column when windows do not overlap), times the copies of
+ * the dims t does not depend on.
+ */
+static double compulsory_words(const struct plan_ctx *ctx,
+                               const int64_t stack[PLAN_DIMS], int t)
+{
+    const struct kpl_layer *l = ctx->layer;
+    unsigned dims = l->tensor_dims[t];
+    double words = 1;
+    for (int d = 0; d < KPL_DIM_COUNT; d++) {
+        if (!(dims & KPL_DIM_BIT(d))) {
+            continue;
+        }
+        if (d == KPL_DIM_XI || d == KPL_DIM_YI) {
+            int out = d == KPL_DIM_XI ? KPL_DIM_XO : KPL_DIM_YO;
+            int win = d == KPL_DIM_XI ? KPL_DIM_R : KPL_DIM_S;
+            double stride = (double)(d == KPL_DIM_XI ? l->stride_x
+                                                     : l->stride_y);
+            double o = (double)ctx->ext[out];
+            double w = (double)ctx->ext[win];
+            words *= w >= stride ? (o - 1) * stride + w : o * w;
+        } else if (d < PLAN_DIMS) {
+            words *= (double)ctx->ext[d];
+        }
+    }
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        if (!(ctx->rel[t] & KPL_DIM_BIT(d))) {
+            words *= (double)stack[d];
+        }
+    }
+    return words;
+}
+
+enum penalty {
+    PENALTY_FULL,
+    PENALTY_SQRT,
+    PENALTY_NONE,
+    PENALTY_FIT,
+    PENALTY_FIT_HALF,
+    PENALTIES
+};
 
 struct part_search {
     const struct plan_ctx *ctx;
@@ -212,7 +256,9 @@ struct part_search {
 /* A rough score of a node partition: compulsory traffic, a penalty when
  * a node's share overflows its buffer, and time.  The penalty re-reads
  * the cheapest tensor once per buffer's worth of overflow (full), per
- * square root of it (sqrt: tiles split along two dims), or not at all. */
+ * square root of it (sqrt: tiles split along two dims), or not at all;
+ * or (fit) re-reads the others when a node's smallest share does not fit
+ * (see below). */
 static void part_scores(const struct plan_ctx *ctx, const int64_t *n,
                         int npenalty, double score[PENALTIES])
 {
@@ -234,18 +280,14 @@ static void part_scores(const struct plan_ctx *ctx, const int64_t *n,
     }
 
     double traffic = 0, footprint = 0, smallest = -1;
+    double node_least = -1, least_moved = 0;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
         if (l->tensor_dims[t] == 0) {
             continue;
         }
-        double rep = 1;
-        for (int d = 0; d < PLAN_DIMS; d++) {
-            if (!(ctx->rel[t] & KPL_DIM_BIT(d))) {
-                rep *= (double)stack[d];
-            }
-        }
-        /* Every node's partial sums once. */
-        double moved = ctx->tensor_size[t] * rep;
+        /* Every node's partial sums once; a strided window's skipped
+         * inputs are never read. */
+        double moved = compulsory_words(ctx, stack, t);
         traffic += moved;
         if (smallest < 0 || moved < smallest) {
             smallest = moved;
@@ -263,6 +305,10 @@ static void part_scores(const struct plan_ctx *ctx, const int64_t *n,
                          : (double)per[d];
         }
         footprint += words;
+        if (node_least < 0 || words < node_least) {
+            node_least = words;
+            least_moved = moved;
+        }
     }
     double gbuf = (double)ctx->words[KPL_LEVEL_GBUF];
     double ratio = footprint > gbuf && smallest > 0 ? footprint / gbuf : 1;
@@ -271,11 +317,24 @@ static void part_scores(const struct plan_ctx *ctx, const int64_t *n,
     double share = ctx->chip_nodes > 0
                        ? (double)ctx->nodes / (double)ctx->chip_nodes
                        : 1;
+    /* fit: a node keeps its smallest tensor share in its buffer (or in
+     * half of it) and streams the others past it once, or re-reads them
+     * once per square root of the buffers that share needs (tiled along
+     * two dims). */
+    double refit[2];
+    for (int half = 0; half < 2; half++) {
+        double buffers = node_least / (half ? gbuf / 2 : gbuf);
+        refit[half] = buffers > 1 ? (traffic - least_moved) *
+                                        (sqrt(buffers) - 1)
+                                  : 0;
+    }
     for (int pen = 0; pen < npenalty; pen++) {
-        double words = traffic + smallest * (pen == PENALTY_FULL ? ratio - 1
-                                             : pen == PENALTY_SQRT
-                                                 ? sqrt(ratio) - 1
-                                                 : 0);
+        double words = traffic + (pen == PENALTY_FULL ? smallest * (ratio - 1)
+                                  : pen == PENALTY_SQRT
+                                      ? smallest * (sqrt(ratio) - 1)
+                                  : pen == PENALTY_FIT ? refit[0]
+                                  : pen == PENALTY_FIT_HALF ? refit[1]
+                                                            : 0);
         double cycles = compute;
         if (arch->dram_bw > 0 && words * word_bytes / arch->dram_bw > cycles) {
             cycles = words * word_bytes / arch->dram_bw;
@@ -802,11 +861,40 @@ static double partition_score(const struct plan_ctx *ctx,
     return best;
 }
 
+/* Partition scores of one search, so that the climb does not score a
+ * partition again (each step revisits the neighbours of the last). */
+#define SCORED_PARTS 64
+struct scored_parts {
+    int64_t stack[SCORED_PARTS][PLAN_DIMS];
+    double score[SCORED_PARTS];
+    int n;
+};
+
+static double partition_score_once(const struct plan_ctx *ctx,
+                                   struct scored_parts *memo,
+                                   const struct plan *part)
+{
+    const int64_t *stack = part->lv[KPL_LEVEL_GBUF].stack;
+    size_t size = sizeof memo->stack[0];
+    for (int i = 0; i < memo->n; i++) {
+        if (memcmp(memo->stack[i], stack, size) == 0) {
+            return memo->score[i];
+        }
+    }
+    double score = partition_score(ctx, part);
+    if (memo->n < SCORED_PARTS) {
+        memcpy(memo->stack[memo->n], stack, size);
+        memo->score[memo->n++] = score;
+    }
+    return score;
+}
+
 static int64_t next_count(int64_t e, int64_t c, int dir);
 
 /* Steepest descent of partition_score from *best over moves of one
  * partition dim's count to its next copy count, up or down. */
-static void climb_partition(const struct plan_ctx *ctx, struct ranked *best)
+static void climb_partition(const struct plan_ctx *ctx,
+                            struct scored_parts *memo, struct ranked *best)
 {
     for (int step = 0; step < CLIMB_STEPS; step++) {
         struct ranked next = *best;
@@ -827,7 +915,7 @@ static void climb_partition(const struct plan_ctx *ctx, struct ranked *best)
                     !plan_partition_allowed(ctx, &q)) {
                     continue;
                 }
-                double score = partition_score(ctx, &q);
+                double score = partition_score_once(ctx, memo, &q);
                 if (score < next.score) {
                     next = (struct ranked){.score = score, .plan = q};
                 }
@@ -849,16 +937,18 @@ static int rescore_partitions(const struct plan_ctx *ctx,
 {
     struct ranked kept[KEEP_PARTS];
     int nkept = 0;
+    struct scored_parts memo = {.n = 0};
     for (int i = 0; i < n; i++) {
         if (mirrors_earlier(ctx, list, i)) {
             continue;
         }
         rank_insert(kept, &nkept, KEEP_PARTS,
-                    partition_score(ctx, &list[i].plan), &list[i].plan);
+                    partition_score_once(ctx, &memo, &list[i].plan),
+                    &list[i].plan);
     }
     if (nkept > 0) {
         struct ranked top = kept[0];
-        climb_partition(ctx, &top);
+        climb_partition(ctx, &memo, &top);
         if (top.score < kept[0].score) {
             rank_insert(kept, &nkept, KEEP_PARTS, top.score, &top.plan);
         }
@@ -1005,43 +1095,6 @@ static double bound_objective(const struct exhaustive *ex, double energy,
 static double compute_floor(const struct plan_ctx *ctx, double copies)
 {
     return ceil(ctx->ops / copies);
-}
-
-/*
- * Words of tensor t that the nodes of a GBUF partition must fetch at
- * least once between them: per dim the summed extents of the copies
- * (the extent itself; along Xi the union of the output windows, or R
- * per output column when windows do not overlap), times the copies of
- * the dims t does not depend on.
- */
-static double compulsory_words(const struct plan_ctx *ctx,
-                               const int64_t stack[PLAN_DIMS], int t)
-{
-    const struct kpl_layer *l = ctx->layer;
-    unsigned dims = l->tensor_dims[t];
-    double words = 1;
-    for (int d = 0; d < KPL_DIM_COUNT; d++) {
-        if (!(dims & KPL_DIM_BIT(d))) {
-            continue;
-        }
-        if (d == KPL_DIM_XI || d == KPL_DIM_YI) {
-            int out = d == KPL_DIM_XI ? KPL_DIM_XO : KPL_DIM_YO;
-            int win = d == KPL_DIM_XI ? KPL_DIM_R : KPL_DIM_S;
-            double stride = (double)(d == KPL_DIM_XI ? l->stride_x
-                                                     : l->stride_y);
-            double o = (double)ctx->ext[out];
-            double w = (double)ctx->ext[win];
-            words *= w >= stride ? (o - 1) * stride + w : o * w;
-        } else if (d < PLAN_DIMS) {
-            words *= (double)ctx->ext[d];
-        }
-    }
-    for (int d = 0; d < PLAN_DIMS; d++) {
-        if (!(ctx->rel[t] & KPL_DIM_BIT(d))) {
-            words *= (double)stack[d];
-        }
-    }
-    return words;
 }
 
 /*

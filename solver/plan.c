@@ -77,6 +77,11 @@ void plan_ctx_init(struct plan_ctx *ctx, const struct kpl_layer *layer,
             rel |= KPL_DIM_BIT(KPL_DIM_YO) | KPL_DIM_BIT(KPL_DIM_S);
         }
         ctx->rel[t] = rel;
+        for (int d = 0; d < KPL_DIM_COUNT; d++) {
+            if (dims & KPL_DIM_BIT(d)) {
+                ctx->tensor_dim[t][ctx->tensor_ndim[t]++] = d;
+            }
+        }
         ctx->direct |= dims & loop_mask;
     }
     ctx->region = *region;
@@ -125,7 +130,7 @@ int64_t plan_trips(const struct plan *p, enum kpl_level lv, int d,
 }
 
 /* Extent of tensor dim d (Xi, Yi derived) for loop tiles. */
-static int64_t tensor_extent(const struct plan_ctx *ctx,
+static inline int64_t tensor_extent(const struct plan_ctx *ctx,
                              const int64_t tile[PLAN_DIMS], int d)
 {
     const struct kpl_layer *l = ctx->layer;
@@ -141,12 +146,9 @@ static int64_t tensor_extent(const struct plan_ctx *ctx,
 static int64_t tensor_words(const struct plan_ctx *ctx,
                             const int64_t tile[PLAN_DIMS], int t)
 {
-    unsigned dims = ctx->layer->tensor_dims[t];
     int64_t words = 1;
-    for (int d = 0; d < KPL_DIM_COUNT; d++) {
-        if (dims & KPL_DIM_BIT(d)) {
-            words *= tensor_extent(ctx, tile, d);
-        }
+    for (int i = 0; i < ctx->tensor_ndim[t]; i++) {
+        words *= tensor_extent(ctx, tile, ctx->tensor_dim[t][i]);
     }
     return words;
 }
@@ -162,7 +164,7 @@ int64_t plan_words(const struct plan_ctx *ctx, const struct plan *p,
 {
     int64_t words = 0;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
-        if (ctx->layer->tensor_dims[t] != 0) {
+        if (ctx->tensor_ndim[t] != 0) {
             words = kpl_add_sat(words, tensor_words(ctx, p->lv[lv].tile, t));
         }
     }

@@ -66,6 +66,10 @@ struct plan_ctx {
     bool ofm_whole;
     double ops;                          /* kpl_layer_ops, cached */
     double tensor_size[KPL_TENSOR_COUNT]; /* whole-layer words, cached */
+    /* The dims (N..S, Xi, Yi) each tensor names, listed for the hot
+     * loops that multiply its tile extents. */
+    int tensor_dim[KPL_TENSOR_COUNT][KPL_DIM_COUNT];
+    int tensor_ndim[KPL_TENSOR_COUNT];
 };
 
 struct plan_est {
