@@ -1045,6 +1045,7 @@ struct exhaustive {
     double share;      /* static power share of the region */
     double fixed;      /* MAC and REGF energy: the same for every plan */
     double bound;      /* of the GBUF choice being enumerated */
+    double stack_bound; /* of the PE stack being walked (0: none) */
     double compulsory[KPL_TENSOR_COUNT]; /* of the partition, per tensor */
     bool on_chip[KPL_TENSOR_COUNT];      /* forwarded, not in DRAM */
     double partition_floor; /* compute cycles of the partition's PEs */
@@ -1113,7 +1114,7 @@ static void offer_priced(struct exhaustive *ex, const struct plan *p)
 {
     struct kpl_layer_cost cost;
     double obj = price(ex, p, &cost);
-    if (obj < ex->bound * (1 - 1e-12)) {
+    if (obj < fmax(ex->bound, ex->stack_bound) * (1 - 1e-12)) {
         ex->out->bound_violations++;
     }
     offer_at(ex->ctx, p, obj, ex->out);
@@ -1663,8 +1664,10 @@ static void walk_stacks(struct exhaustive *ex, const struct plan *base,
         struct plan p = *base;
         apply_stack(&list[i], &p);
         ex->bound = list[i].bound;
+        ex->stack_bound = list[i].bound;
         regf_tiles(ex, &p);
     }
+    ex->stack_bound = 0;
 }
 
 /*

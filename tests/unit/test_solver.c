@@ -593,6 +593,7 @@ static struct layer_search search_alone(struct fixture *f, const char *name,
     if (oracle) {
         intra_search(&ctx, INTRA_EXHAUSTIVE, 0, result);
         assert_true(result->complete);
+        assert_int_equal(result->bound_violations, 0);
         out.exhaustive = price_plan(&scheme, &ctx, &result->plan);
         out.priced = result->priced;
     }
