@@ -562,7 +562,7 @@ static int layer_named(const struct kpl_network *net, const char *name)
  * `oracle`, else 0), and of the unit plan; the test fails when the
  * exhaustive search does not finish. */
 struct layer_search {
-    double descent, exhaustive, unit;
+    double lite, descent, exhaustive, unit;
     long priced; /* by the exhaustive search */
 };
 
@@ -587,6 +587,9 @@ static struct layer_search search_alone(struct fixture *f, const char *name,
     struct plan unit;
     assert_true(intra_unit_plan(&ctx, &unit));
     out.unit = price_plan(&scheme, &ctx, &unit);
+    intra_search(&ctx, INTRA_LITE, 0, result);
+    assert_true(result->found);
+    out.lite = price_plan(&scheme, &ctx, &result->plan);
     intra_search(&ctx, INTRA_DESCENT, 0, result);
     assert_true(result->found);
     out.descent = price_plan(&scheme, &ctx, &result->plan);
@@ -597,8 +600,9 @@ static struct layer_search search_alone(struct fixture *f, const char *name,
         out.exhaustive = price_plan(&scheme, &ctx, &result->plan);
         out.priced = result->priced;
     }
-    print_message("%s: unit %.6g pJ, descent %.6g pJ, exhaustive %.6g pJ\n",
-                  name, out.unit, out.descent, out.exhaustive);
+    print_message("%s: unit %.6g pJ, lite %.6g pJ, descent %.6g pJ, "
+                  "exhaustive %.6g pJ\n",
+                  name, out.unit, out.lite, out.descent, out.exhaustive);
     free(result);
     free(scheme.maps);
     return out;
