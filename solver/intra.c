@@ -245,6 +245,7 @@ enum penalty {
 
 struct part_search {
     const struct plan_ctx *ctx;
+    double base[KPL_TENSOR_COUNT]; /* compulsory words of one copy */
     int64_t counts[NPART_DIMS][MAX_COUNTS];
     int ncounts[NPART_DIMS];
     int64_t chosen[NPART_DIMS];
@@ -260,7 +261,8 @@ struct part_search {
  * square root of it (sqrt: tiles split along two dims), or not at all;
  * or (fit) re-reads the others when a node's smallest share does not fit
  * (see below). */
-static void part_scores(const struct plan_ctx *ctx, const int64_t *n,
+static void part_scores(const struct plan_ctx *ctx,
+                        const double base[KPL_TENSOR_COUNT], const int64_t *n,
                         int npenalty, double score[PENALTIES])
 {
     const struct kpl_layer *l = ctx->layer;
@@ -286,25 +288,19 @@ static void part_scores(const struct plan_ctx *ctx, const int64_t *n,
         if (l->tensor_dims[t] == 0) {
             continue;
         }
-        /* Every node's partial sums once; a strided window's skipped
-         * inputs are never read. */
-        double moved = compulsory_words(ctx, stack, t);
+        /* Every node's partial sums once (base: the compulsory words of
+         * one copy; a strided window's skipped inputs are never read). */
+        double moved = base[t];
+        for (int d = 0; d < PLAN_DIMS; d++) {
+            if (!(ctx->rel[t] & KPL_DIM_BIT(d))) {
+                moved *= (double)stack[d];
+            }
+        }
         traffic += moved;
         if (smallest < 0 || moved < smallest) {
             smallest = moved;
         }
-        double words = 1;
-        for (int d = 0; d < KPL_DIM_COUNT; d++) {
-            if (!(l->tensor_dims[t] & KPL_DIM_BIT(d))) {
-                continue;
-            }
-            words *= d == KPL_DIM_XI ? (double)((per[KPL_DIM_XO] - 1) *
-                                                l->stride_x + per[KPL_DIM_R])
-                     : d == KPL_DIM_YI
-                         ? (double)((per[KPL_DIM_YO] - 1) * l->stride_y +
-                                    per[KPL_DIM_S])
-                         : (double)per[d];
-        }
+        double words = (double)plan_tensor_words(ctx, per, t);
         footprint += words;
         if (node_least < 0 || words < node_least) {
             node_least = words;
@@ -419,7 +415,7 @@ static void part_walk(struct part_search *ps, int i, int64_t product)
             return;
         }
         double score[PENALTIES];
-        part_scores(ctx, ps->chosen, ps->npenalty, score);
+        part_scores(ctx, ps->base, ps->chosen, ps->npenalty, score);
         /* Without a penalty, equal scores (a pooling layer moves the same
          * words on any partition that replicates nothing) go to more
          * nodes: the rough score does not see the bus and compute time
@@ -467,6 +463,13 @@ static int node_partitions(const struct plan_ctx *ctx, struct ranked *list,
 {
     struct part_search ps = {.ctx = ctx, .keep = keep,
                              .npenalty = npenalty};
+    int64_t one[PLAN_DIMS];
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        one[d] = 1;
+    }
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        ps.base[t] = compulsory_words(ctx, one, t);
+    }
     struct ranked more[PENALTIES][SCORE_PARTS];
     ps.list[0] = list;
     for (int pen = 1; pen < npenalty; pen++) {
