@@ -282,33 +282,50 @@ static void part_scores(const struct plan_ctx *ctx,
         copies *= (double)stack[d];
     }
 
-    double traffic = 0, footprint = 0, smallest = -1;
-    double node_least = -1, least_moved = 0;
+    /* Per tensor: the words the nodes move between them, their energy
+     * (a forwarded tensor at the price of a neighbour's buffer, the ifm
+     * with its hops, instead of DRAM's) and those of DRAM. */
+    struct moved {
+        double words, energy, dram;
+    } all = {0}, cheapest = {-1, -1, -1}, least = {0};
+    double footprint = 0, node_least = -1;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
         if (l->tensor_dims[t] == 0) {
             continue;
         }
         /* Every node's partial sums once (base: the compulsory words of
          * one copy; a strided window's skipped inputs are never read). */
-        double moved = base[t];
+        struct moved m = {.words = base[t]};
         for (int d = 0; d < PLAN_DIMS; d++) {
             if (!(ctx->rel[t] & KPL_DIM_BIT(d))) {
-                moved *= (double)stack[d];
+                m.words *= (double)stack[d];
             }
         }
-        traffic += moved;
-        if (smallest < 0 || moved < smallest) {
-            smallest = moved;
+        bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
+                       (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
+        double hops = t == KPL_TENSOR_IFM ? ctx->ifm_hops : 0;
+        m.energy = m.words * (on_chip ? arch->e_gbuf + arch->e_hop * hops
+                                      : arch->e_dram +
+                                            arch->e_hop * ctx->dram_hops);
+        m.dram = on_chip ? 0 : m.words;
+        all.words += m.words;
+        all.energy += m.energy;
+        all.dram += m.dram;
+        if (cheapest.energy < 0 || m.energy < cheapest.energy) {
+            cheapest = m;
         }
         double words = (double)plan_tensor_words(ctx, per, t);
         footprint += words;
         if (node_least < 0 || words < node_least) {
             node_least = words;
-            least_moved = moved;
+            least = m;
         }
     }
+    struct moved others = {all.words - least.words, all.energy - least.energy,
+                           all.dram - least.dram};
     double gbuf = (double)ctx->words[KPL_LEVEL_GBUF];
-    double ratio = footprint > gbuf && smallest > 0 ? footprint / gbuf : 1;
+    double ratio = footprint > gbuf && cheapest.words > 0 ? footprint / gbuf
+                                                          : 1;
     double compute = ctx->ops / (copies * (double)ctx->pes * util);
     double word_bytes = (double)arch->word_bits / 8.0;
     double bus_per_cycle = arch->bus_bits > 0 && arch->word_bits > 0
@@ -325,26 +342,27 @@ static void part_scores(const struct plan_ctx *ctx,
     double refit[2];
     for (int half = 0; half < 2; half++) {
         double buffers = node_least / (half ? gbuf / 2 : gbuf);
-        refit[half] = buffers > 1 ? (traffic - least_moved) *
-                                        (sqrt(buffers) - 1)
-                                  : 0;
+        refit[half] = buffers > 1 ? sqrt(buffers) - 1 : 0;
     }
     for (int pen = 0; pen < npenalty; pen++) {
-        double words = traffic + (pen == PENALTY_FULL ? smallest * (ratio - 1)
-                                  : pen == PENALTY_SQRT
-                                      ? smallest * (sqrt(ratio) - 1)
-                                  : pen == PENALTY_FIT ? refit[0]
-                                  : pen == PENALTY_FIT_HALF ? refit[1]
-                                                            : 0);
+        /* The penalty: how many more times which words are read. */
+        bool fit = pen == PENALTY_FIT || pen == PENALTY_FIT_HALF;
+        double again = pen == PENALTY_FULL   ? ratio - 1
+                       : pen == PENALTY_SQRT ? sqrt(ratio) - 1
+                       : fit ? refit[pen == PENALTY_FIT_HALF]
+                             : 0;
+        const struct moved *reread = fit ? &others : &cheapest;
+        double words = all.words + again * reread->words;
+        double dram = all.dram + again * reread->dram;
         /* At least the MACs, the DRAM time, and every node's bus carrying
          * its share of the words once (the tie-break of partitions that
          * move the same words: more nodes share the bus time). */
         double cycles = fmax(compute, words / copies / bus_per_cycle);
-        if (arch->dram_bw > 0 && words * word_bytes / arch->dram_bw > cycles) {
-            cycles = words * word_bytes / arch->dram_bw;
+        if (arch->dram_bw > 0 && dram * word_bytes / arch->dram_bw > cycles) {
+            cycles = dram * word_bytes / arch->dram_bw;
         }
         struct plan_est est = {
-            .energy = words * (arch->e_dram + arch->e_hop * ctx->dram_hops) +
+            .energy = all.energy + again * reread->energy +
                       arch->static_pj_per_cycle * cycles * share,
             .cycles = cycles,
         };
@@ -917,35 +935,65 @@ static double partition_score_once(const struct plan_ctx *ctx,
 
 static int64_t next_count(int64_t e, int64_t c, int dir);
 
+/* A move of a partition dim's count c (extent e): to the next copy count
+ * down or up (moves 0 and 1), or to the copy count nearest half or twice
+ * c (2 and 3), so that the climb can cross a ridge of odd counts (AlexNet's
+ * conv5 with its ifm forwarded: from N 8, C 2, K 8 nodes to K 16, then
+ * N 4). */
+static int64_t climb_count(int64_t e, int64_t c, int move)
+{
+    if (move < 2) {
+        return next_count(e, c, move == 0 ? -1 : 1);
+    }
+    int64_t target = move == 2 ? c / 2 : c * 2;
+    if (target < 1 || target > e) {
+        return c;
+    }
+    return ceil_div(e, ceil_div(e, target));
+}
+
 /* Steepest descent of partition_score from *best over moves of one
- * partition dim's count to its next copy count, up or down. */
+ * partition dim's count (climb_count). */
+/* The best of *from's neighbours by moves `first` and `first + 1` of
+ * each dim, into *next when better than *next. */
+static void climb_moves(const struct plan_ctx *ctx, struct scored_parts *memo,
+                        const struct ranked *from, int first,
+                        struct ranked *next)
+{
+    for (int i = 0; i < NPART_DIMS; i++) {
+        int d = part_dims[i];
+        if (plan_dim_free(ctx, d)) {
+            continue;
+        }
+        for (int move = first; move < first + 2; move++) {
+            struct plan q = from->plan;
+            int64_t *c = &q.lv[KPL_LEVEL_GBUF].stack[d];
+            int64_t moved = climb_count(ctx->ext[d], *c, move);
+            if (moved == *c) {
+                continue;
+            }
+            *c = moved;
+            if (plan_level_copies(&q.lv[KPL_LEVEL_GBUF]) > ctx->nodes ||
+                !plan_partition_allowed(ctx, &q)) {
+                continue;
+            }
+            double score = partition_score_once(ctx, memo, &q);
+            if (score < next->score) {
+                *next = (struct ranked){.score = score, .plan = q};
+            }
+        }
+    }
+}
+
 static void climb_partition(const struct plan_ctx *ctx,
                             struct scored_parts *memo, struct ranked *best)
 {
     for (int step = 0; step < CLIMB_STEPS; step++) {
+        /* The next counts first; half and twice only when they fail. */
         struct ranked next = *best;
-        for (int i = 0; i < NPART_DIMS; i++) {
-            int d = part_dims[i];
-            if (plan_dim_free(ctx, d)) {
-                continue;
-            }
-            for (int dir = -1; dir <= 1; dir += 2) {
-                struct plan q = best->plan;
-                int64_t *c = &q.lv[KPL_LEVEL_GBUF].stack[d];
-                int64_t moved = next_count(ctx->ext[d], *c, dir);
-                if (moved == *c) {
-                    continue;
-                }
-                *c = moved;
-                if (plan_level_copies(&q.lv[KPL_LEVEL_GBUF]) > ctx->nodes ||
-                    !plan_partition_allowed(ctx, &q)) {
-                    continue;
-                }
-                double score = partition_score_once(ctx, memo, &q);
-                if (score < next.score) {
-                    next = (struct ranked){.score = score, .plan = q};
-                }
-            }
+        for (int moves = 0; moves < 4 && !(next.score < best->score);
+             moves += 2) {
+            climb_moves(ctx, memo, best, moves, &next);
         }
         if (!(next.score < best->score)) {
             return;
