@@ -255,21 +255,90 @@ struct part_search {
     int keep;
 };
 
-/* A rough score of a node partition: compulsory traffic, a penalty when
- * a node's share overflows its buffer, and time.  The penalty re-reads
- * the cheapest tensor once per buffer's worth of overflow (full), per
- * square root of it (sqrt: tiles split along two dims), or not at all;
- * or (fit) re-reads the others when a node's smallest share does not fit
- * (see below). */
+/* Words that a partition's nodes move between them, their energy (a
+ * forwarded tensor at the price of a neighbour's buffer, the ifm with its
+ * hops, instead of DRAM's) and those of DRAM. */
+struct moved {
+    double words, energy, dram;
+};
+
+/* What the nodes of a partition (copies `stack`, node share `per`) move
+ * of tensor t: every node's partial sums once (base: the compulsory words
+ * of one copy; a strided window's skipped inputs are never read). */
+static struct moved tensor_moved(const struct plan_ctx *ctx,
+                                 const double base[KPL_TENSOR_COUNT],
+                                 const int64_t stack[PLAN_DIMS], int t)
+{
+    const struct kpl_arch *arch = ctx->arch;
+    struct moved m = {.words = base[t]};
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        if (!(ctx->rel[t] & KPL_DIM_BIT(d))) {
+            m.words *= (double)stack[d];
+        }
+    }
+    bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
+                   (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
+    double hops = t == KPL_TENSOR_IFM ? ctx->ifm_hops : 0;
+    m.energy = m.words * (on_chip ? arch->e_gbuf + arch->e_hop * hops
+                                  : arch->e_dram +
+                                        arch->e_hop * ctx->dram_hops);
+    m.dram = on_chip ? 0 : m.words;
+    return m;
+}
+
+/* A partition's traffic as part_scores weighs it: all tensors, the
+ * cheapest one, the one of the smallest node share (least) and that
+ * share's words, and the words of every node share. */
+struct partition_traffic {
+    struct moved all, cheapest, least;
+    double node_least, footprint;
+};
+
+static void partition_traffic(const struct plan_ctx *ctx,
+                              const double base[KPL_TENSOR_COUNT],
+                              const int64_t stack[PLAN_DIMS],
+                              const int64_t per[PLAN_DIMS],
+                              struct partition_traffic *out)
+{
+    *out = (struct partition_traffic){.cheapest = {-1, -1, -1},
+                                      .node_least = -1};
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        if (ctx->layer->tensor_dims[t] == 0) {
+            continue;
+        }
+        struct moved m = tensor_moved(ctx, base, stack, t);
+        out->all.words += m.words;
+        out->all.energy += m.energy;
+        out->all.dram += m.dram;
+        if (out->cheapest.energy < 0 || m.energy < out->cheapest.energy) {
+            out->cheapest = m;
+        }
+        double words = (double)plan_tensor_words(ctx, per, t);
+        out->footprint += words;
+        if (out->node_least < 0 || words < out->node_least) {
+            out->node_least = words;
+            out->least = m;
+        }
+    }
+}
+
+/*
+ * A rough score of a node partition under each of the first npenalty
+ * penalties: compulsory traffic, a penalty when a node's share overflows
+ * its buffer, and time.  The penalty re-reads the cheapest tensor once
+ * per buffer's worth of overflow (full), per square root of it (sqrt:
+ * tiles split along two dims), or not at all; or (fit) a node keeps its
+ * smallest tensor share in its buffer (or in half of it) and streams the
+ * others past it once, or re-reads them once per square root of the
+ * buffers that share needs (tiled along two dims).
+ */
 static void part_scores(const struct plan_ctx *ctx,
                         const double base[KPL_TENSOR_COUNT], const int64_t *n,
                         int npenalty, double score[PENALTIES])
 {
-    const struct kpl_layer *l = ctx->layer;
     const struct kpl_arch *arch = ctx->arch;
     int64_t stack[PLAN_DIMS], per[PLAN_DIMS];
     double util = 1, copies = 1;
-
     for (int d = 0; d < PLAN_DIMS; d++) {
         stack[d] = 1;
     }
@@ -282,50 +351,21 @@ static void part_scores(const struct plan_ctx *ctx,
         copies *= (double)stack[d];
     }
 
-    /* Per tensor: the words the nodes move between them, their energy
-     * (a forwarded tensor at the price of a neighbour's buffer, the ifm
-     * with its hops, instead of DRAM's) and those of DRAM. */
-    struct moved {
-        double words, energy, dram;
-    } all = {0}, cheapest = {-1, -1, -1}, least = {0};
-    double footprint = 0, node_least = -1;
-    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
-        if (l->tensor_dims[t] == 0) {
-            continue;
-        }
-        /* Every node's partial sums once (base: the compulsory words of
-         * one copy; a strided window's skipped inputs are never read). */
-        struct moved m = {.words = base[t]};
-        for (int d = 0; d < PLAN_DIMS; d++) {
-            if (!(ctx->rel[t] & KPL_DIM_BIT(d))) {
-                m.words *= (double)stack[d];
-            }
-        }
-        bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
-                       (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
-        double hops = t == KPL_TENSOR_IFM ? ctx->ifm_hops : 0;
-        m.energy = m.words * (on_chip ? arch->e_gbuf + arch->e_hop * hops
-                                      : arch->e_dram +
-                                            arch->e_hop * ctx->dram_hops);
-        m.dram = on_chip ? 0 : m.words;
-        all.words += m.words;
-        all.energy += m.energy;
-        all.dram += m.dram;
-        if (cheapest.energy < 0 || m.energy < cheapest.energy) {
-            cheapest = m;
-        }
-        double words = (double)plan_tensor_words(ctx, per, t);
-        footprint += words;
-        if (node_least < 0 || words < node_least) {
-            node_least = words;
-            least = m;
-        }
-    }
-    struct moved others = {all.words - least.words, all.energy - least.energy,
-                           all.dram - least.dram};
+    struct partition_traffic tr;
+    partition_traffic(ctx, base, stack, per, &tr);
+    struct moved others = {tr.all.words - tr.least.words,
+                           tr.all.energy - tr.least.energy,
+                           tr.all.dram - tr.least.dram};
     double gbuf = (double)ctx->words[KPL_LEVEL_GBUF];
-    double ratio = footprint > gbuf && cheapest.words > 0 ? footprint / gbuf
-                                                          : 1;
+    double ratio = tr.footprint > gbuf && tr.cheapest.words > 0
+                       ? tr.footprint / gbuf
+                       : 1;
+    double refit[2];
+    for (int half = 0; half < 2; half++) {
+        double buffers = tr.node_least / (half ? gbuf / 2 : gbuf);
+        refit[half] = buffers > 1 ? sqrt(buffers) - 1 : 0;
+    }
+
     double compute = ctx->ops / (copies * (double)ctx->pes * util);
     double word_bytes = (double)arch->word_bits / 8.0;
     double bus_per_cycle = arch->bus_bits > 0 && arch->word_bits > 0
@@ -335,15 +375,6 @@ static void part_scores(const struct plan_ctx *ctx,
     double share = ctx->chip_nodes > 0
                        ? (double)ctx->nodes / (double)ctx->chip_nodes
                        : 1;
-    /* fit: a node keeps its smallest tensor share in its buffer (or in
-     * half of it) and streams the others past it once, or re-reads them
-     * once per square root of the buffers that share needs (tiled along
-     * two dims). */
-    double refit[2];
-    for (int half = 0; half < 2; half++) {
-        double buffers = node_least / (half ? gbuf / 2 : gbuf);
-        refit[half] = buffers > 1 ? sqrt(buffers) - 1 : 0;
-    }
     for (int pen = 0; pen < npenalty; pen++) {
         /* The penalty: how many more times which words are read. */
         bool fit = pen == PENALTY_FIT || pen == PENALTY_FIT_HALF;
@@ -351,9 +382,9 @@ static void part_scores(const struct plan_ctx *ctx,
                        : pen == PENALTY_SQRT ? sqrt(ratio) - 1
                        : fit ? refit[pen == PENALTY_FIT_HALF]
                              : 0;
-        const struct moved *reread = fit ? &others : &cheapest;
-        double words = all.words + again * reread->words;
-        double dram = all.dram + again * reread->dram;
+        const struct moved *reread = fit ? &others : &tr.cheapest;
+        double words = tr.all.words + again * reread->words;
+        double dram = tr.all.dram + again * reread->dram;
         /* At least the MACs, the DRAM time, and every node's bus carrying
          * its share of the words once (the tie-break of partitions that
          * move the same words: more nodes share the bus time). */
@@ -362,7 +393,7 @@ static void part_scores(const struct plan_ctx *ctx,
             cycles = dram * word_bytes / arch->dram_bw;
         }
         struct plan_est est = {
-            .energy = all.energy + again * reread->energy +
+            .energy = tr.all.energy + again * reread->energy +
                       arch->static_pj_per_cycle * cycles * share,
             .cycles = cycles,
         };
