@@ -860,6 +860,34 @@ static void offer_at(const struct plan_ctx *ctx, const struct plan *p,
     }
 }
 
+/* Puts p first among the candidates, dropping a copy of it already there:
+ * a plan the cost model found better than the best one so far. */
+static void offer_first(const struct plan_ctx *ctx, const struct plan *p,
+                        struct intra_result *out)
+{
+    int n = out->ncand;
+    for (int i = 0; i < n; i++) {
+        if (same_plan(ctx, &out->cand[i], p)) {
+            n--;
+            memmove(&out->cand[i], &out->cand[i + 1],
+                    (size_t)(n - i) * sizeof *out->cand);
+            memmove(&out->cand_objective[i], &out->cand_objective[i + 1],
+                    (size_t)(n - i) * sizeof *out->cand_objective);
+            break;
+        }
+    }
+    n = n < INTRA_CANDIDATES ? n : INTRA_CANDIDATES - 1;
+    memmove(&out->cand[1], &out->cand[0], (size_t)n * sizeof *out->cand);
+    memmove(&out->cand_objective[1], &out->cand_objective[0],
+            (size_t)n * sizeof *out->cand_objective);
+    out->cand[0] = *p;
+    out->cand_objective[0] = -INFINITY;
+    out->ncand = n + 1;
+    out->found = true;
+    out->plan = *p;
+    out->objective = -INFINITY;
+}
+
 /* Offers a plan ranked by the estimate. */
 static void offer(const struct plan_ctx *ctx, const struct plan *p,
                   struct intra_result *out)
@@ -2209,7 +2237,7 @@ static void refine(struct exhaustive *ex, struct intra_result *out)
         }
     }
     if (best_obj < INFINITY) {
-        offer_at(ctx, &best, -INFINITY, out);
+        offer_first(ctx, &best, out);
     }
 }
 
@@ -2273,7 +2301,7 @@ void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
             refine(ex, out);
         }
         if (ex != NULL && regf_exact(ex, &out->plan, &exact)) {
-            offer_at(ctx, &exact, -INFINITY, out);
+            offer_first(ctx, &exact, out);
         }
         pricer_free(ex);
     }
