@@ -104,6 +104,13 @@ static int copy_counts(int64_t e, int64_t limit, int64_t *counts)
     return n;
 }
 
+/* The fewest copies of an extent e that give the per-copy extent c
+ * copies give (more would leave copies empty). */
+static int64_t fewest_copies(int64_t e, int64_t c)
+{
+    return ceil_div(e, ceil_div(e, c));
+}
+
 /*
  * The descent's copy counts: powers of two, divisors of e and the largest
  * count, each moved to the fewest copies with the same per-copy extent,
@@ -116,7 +123,7 @@ static int descent_counts(int64_t e, int64_t limit, int64_t *counts)
     for (int64_t c = 1; c <= top && n < MAX_COUNTS - 1; c++) {
         bool wanted = c == 1 || c == top || (c & (c - 1)) == 0 ||
                       (c <= 4096 && e % c == 0);
-        int64_t fewest = ceil_div(e, ceil_div(e, c));
+        int64_t fewest = fewest_copies(e, c);
         if (wanted && (n == 0 || counts[n - 1] < fewest)) {
             counts[n++] = fewest;
         }
@@ -827,21 +834,11 @@ static bool same_plan(const struct plan_ctx *ctx, const struct plan *a,
 
 /* Adds a plan of objective obj to the candidates, keeping the best
  * distinct ones. */
-static void offer_at(const struct plan_ctx *ctx, const struct plan *p,
-                     double obj, struct intra_result *out)
+/* Puts p with objective obj at position pos of the candidates, the
+ * later ones one down (the last falls off a full list). */
+static void insert_candidate(struct intra_result *out, int pos,
+                             const struct plan *p, double obj)
 {
-    for (int i = 0; i < out->ncand; i++) {
-        if (same_plan(ctx, &out->cand[i], p)) {
-            return;
-        }
-    }
-    int pos = out->ncand;
-    while (pos > 0 && out->cand_objective[pos - 1] > obj) {
-        pos--;
-    }
-    if (pos >= INTRA_CANDIDATES) {
-        return;
-    }
     int last = out->ncand < INTRA_CANDIDATES ? out->ncand
                                              : INTRA_CANDIDATES - 1;
     memmove(&out->cand[pos + 1], &out->cand[pos],
@@ -860,32 +857,39 @@ static void offer_at(const struct plan_ctx *ctx, const struct plan *p,
     }
 }
 
+static void offer_at(const struct plan_ctx *ctx, const struct plan *p,
+                     double obj, struct intra_result *out)
+{
+    for (int i = 0; i < out->ncand; i++) {
+        if (same_plan(ctx, &out->cand[i], p)) {
+            return;
+        }
+    }
+    int pos = out->ncand;
+    while (pos > 0 && out->cand_objective[pos - 1] > obj) {
+        pos--;
+    }
+    if (pos < INTRA_CANDIDATES) {
+        insert_candidate(out, pos, p, obj);
+    }
+}
+
 /* Puts p first among the candidates, dropping a copy of it already there:
  * a plan the cost model found better than the best one so far. */
 static void offer_first(const struct plan_ctx *ctx, const struct plan *p,
                         struct intra_result *out)
 {
-    int n = out->ncand;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < out->ncand; i++) {
         if (same_plan(ctx, &out->cand[i], p)) {
-            n--;
+            out->ncand--;
             memmove(&out->cand[i], &out->cand[i + 1],
-                    (size_t)(n - i) * sizeof *out->cand);
+                    (size_t)(out->ncand - i) * sizeof *out->cand);
             memmove(&out->cand_objective[i], &out->cand_objective[i + 1],
-                    (size_t)(n - i) * sizeof *out->cand_objective);
+                    (size_t)(out->ncand - i) * sizeof *out->cand_objective);
             break;
         }
     }
-    n = n < INTRA_CANDIDATES ? n : INTRA_CANDIDATES - 1;
-    memmove(&out->cand[1], &out->cand[0], (size_t)n * sizeof *out->cand);
-    memmove(&out->cand_objective[1], &out->cand_objective[0],
-            (size_t)n * sizeof *out->cand_objective);
-    out->cand[0] = *p;
-    out->cand_objective[0] = -INFINITY;
-    out->ncand = n + 1;
-    out->found = true;
-    out->plan = *p;
-    out->objective = -INFINITY;
+    insert_candidate(out, 0, p, -INFINITY);
 }
 
 /* Offers a plan ranked by the estimate. */
@@ -1008,7 +1012,7 @@ static int64_t climb_count(int64_t e, int64_t c, int move)
     if (target < 1 || target > e) {
         return c;
     }
-    return ceil_div(e, ceil_div(e, target));
+    return fewest_copies(e, target);
 }
 
 /* Steepest descent of partition_score from *best over moves of one
@@ -2284,6 +2288,23 @@ static void explain_failure(const struct plan_ctx *ctx,
     out->need_words = plan_words(ctx, &p, out->failed_level);
 }
 
+/* The full descent's last steps, priced by the cost model: the
+ * refinement, then the REGF search under the best plan's GBUF level. */
+static void cost_model_steps(const struct plan_ctx *ctx,
+                             struct intra_result *out)
+{
+    struct exhaustive *ex = pricer_new(ctx);
+    if (ex == NULL) {
+        return;
+    }
+    refine(ex, out);
+    struct plan exact;
+    if (regf_exact(ex, &out->plan, &exact)) {
+        offer_first(ctx, &exact, out);
+    }
+    pricer_free(ex);
+}
+
 void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
                   double deadline, struct intra_result *out)
 {
@@ -2295,15 +2316,7 @@ void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
     }
     descent_search(ctx, effort == INTRA_LITE, out);
     if (effort != INTRA_LITE && out->found) {
-        struct exhaustive *ex = pricer_new(ctx);
-        struct plan exact;
-        if (ex != NULL) {
-            refine(ex, out);
-        }
-        if (ex != NULL && regf_exact(ex, &out->plan, &exact)) {
-            offer_first(ctx, &exact, out);
-        }
-        pricer_free(ex);
+        cost_model_steps(ctx, out);
     }
     if (out->found) {
         plan_estimate(ctx, &out->plan, &out->est);
