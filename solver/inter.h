@@ -25,6 +25,7 @@ struct memo_entry {
     struct plan_ctx ctx;  /* what the search reads */
     int layer_index;
     bool searched;        /* false while only wanted (solve_layer_want) */
+    bool polished;        /* intra_polish has continued the search */
     struct intra_result result;
     /* The candidate kept: the cheapest that kpl_check_layer accepts. */
     bool valid;

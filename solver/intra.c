@@ -20,6 +20,7 @@
 #include "checker/cost.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +36,7 @@
 #define KEEP_REGF 1
 #define REFINE_STARTS 2 /* candidates the refinement starts from */
 #define EXACT_PRICINGS 300 /* of the REGF search under the best plan */
+#define POLISH_PRICINGS 3000 /* the same in intra_polish */
 
 /* Node partitions may split these dims. */
 static const int part_dims[] = {
@@ -200,6 +202,16 @@ static double evaluate(const struct plan_ctx *ctx, const struct plan *p,
     }
     plan_estimate(ctx, p, est);
     return plan_objective(ctx->goal, est);
+}
+
+/* The same for a plan with the GBUF level outer was computed from. */
+static double evaluate_in(const struct plan_ctx *ctx,
+                          const struct plan_outer *outer,
+                          const struct plan *p)
+{
+    struct plan_est est;
+    plan_estimate_in(ctx, outer, p, &est);
+    return plan_objective(ctx->goal, &est);
 }
 
 /* ---- node partitions ---- */
@@ -567,51 +579,62 @@ static void set_node_share(const struct plan_ctx *ctx, struct plan *p)
     }
 }
 
-static void try_stack(const struct plan_ctx *ctx, const struct plan *base,
-                      int d1, int64_t c1, int d2, int64_t c2,
-                      struct ranked *list, int *n, int keep)
+/* The PE stacks of one node partition being ranked. */
+struct stack_ranking {
+    const struct plan_ctx *ctx;
+    struct plan_outer outer; /* of the partition's GBUF level */
+    struct ranked *list;
+    int n, keep;
+};
+
+static void try_stack(struct stack_ranking *sr, const struct plan *base,
+                      int d1, int64_t c1, int d2, int64_t c2)
 {
     struct plan p = *base;
     p.lv[KPL_LEVEL_REGF].stack[d1] = c1;
     if (d2 >= 0) {
         p.lv[KPL_LEVEL_REGF].stack[d2] = c2;
     }
-    if (!plan_level_valid(ctx, &p, KPL_LEVEL_REGF)) {
+    if (!plan_level_valid(sr->ctx, &p, KPL_LEVEL_REGF)) {
         return;
     }
-    rank_insert(list, n, keep, evaluate(ctx, &p, NULL), &p);
+    rank_insert(sr->list, &sr->n, sr->keep,
+                evaluate_in(sr->ctx, &sr->outer, &p), &p);
 }
 
+/* The best `keep` PE stacks of base by unit-tile estimate, over one or
+ * two dims, into list; returns how many. */
 static int pe_stacks(const struct plan_ctx *ctx, const struct plan *base,
                      struct ranked *list, int keep)
 {
     const int64_t *share = base->lv[KPL_LEVEL_GBUF].tile;
     int64_t counts[PLAN_DIMS][MAX_COUNTS];
     int ncounts[PLAN_DIMS];
-    int n = 0;
+    struct stack_ranking sr = {.ctx = ctx, .list = list, .keep = keep};
+    plan_outer_init(ctx, base, &sr.outer);
 
     for (int d = 0; d < PLAN_DIMS; d++) {
         ncounts[d] = plan_dim_free(ctx, d)
                          ? 0
                          : descent_counts(share[d], ctx->pes, counts[d]);
     }
-    rank_insert(list, &n, keep, evaluate(ctx, base, NULL), base);
+    rank_insert(list, &sr.n, keep, evaluate_in(ctx, &sr.outer, base), base);
     for (int d1 = 0; d1 < PLAN_DIMS; d1++) {
         for (int i = 1; i < ncounts[d1]; i++) {
             int64_t c1 = counts[d1][i];
-            try_stack(ctx, base, d1, c1, -1, 1, list, &n, keep);
+            try_stack(&sr, base, d1, c1, -1, 1);
             for (int d2 = d1 + 1; d2 < PLAN_DIMS; d2++) {
                 for (int j = 1; j < ncounts[d2]; j++) {
                     int64_t c2 = counts[d2][j];
                     if (c1 * c2 > ctx->pes) {
                         break;
                     }
-                    try_stack(ctx, base, d1, c1, d2, c2, list, &n, keep);
+                    try_stack(&sr, base, d1, c1, d2, c2);
                 }
             }
         }
     }
-    return n;
+    return sr.n;
 }
 
 /* ---- tile growth ---- */
@@ -680,6 +703,11 @@ static double descend(const struct plan_ctx *ctx, struct plan *p,
 {
     struct plan cur = *p;
     double best = evaluate(ctx, p, NULL);
+    /* The GBUF level stays as it is while the REGF tiles grow. */
+    struct plan_outer outer;
+    if (lv == KPL_LEVEL_REGF) {
+        plan_outer_init(ctx, p, &outer);
+    }
 
     for (;;) {
         struct plan step;
@@ -704,7 +732,9 @@ static double descend(const struct plan_ctx *ctx, struct plan *p,
                 if (!ok) {
                     continue;
                 }
-                double obj = evaluate(ctx, &q, NULL);
+                double obj = lv == KPL_LEVEL_REGF
+                                 ? evaluate_in(ctx, &outer, &q)
+                                 : evaluate(ctx, &q, NULL);
                 if (!found || obj < step_obj) {
                     step = q;
                     step_obj = obj;
@@ -1048,15 +1078,58 @@ static void climb_moves(const struct plan_ctx *ctx, struct scored_parts *memo,
     }
 }
 
+/* The best of *from's neighbours that trade nodes between two dims
+ * (one count to the next count down, the other to the next up), into
+ * *next when better: single moves cannot reach VGG-16's conv4 optimum
+ * (N 2, C 4, K 3, Yo 5 nodes to C 4, K 3, Yo 7) where every single
+ * step is worse. */
+static void climb_trades(const struct plan_ctx *ctx,
+                         struct scored_parts *memo,
+                         const struct ranked *from, struct ranked *next)
+{
+    for (int i = 0; i < NPART_DIMS; i++) {
+        int down = part_dims[i];
+        for (int j = 0; j < NPART_DIMS; j++) {
+            int up = part_dims[j];
+            if (i == j || plan_dim_free(ctx, down) ||
+                plan_dim_free(ctx, up)) {
+                continue;
+            }
+            struct plan q = from->plan;
+            int64_t *cd = &q.lv[KPL_LEVEL_GBUF].stack[down];
+            int64_t *cu = &q.lv[KPL_LEVEL_GBUF].stack[up];
+            int64_t less = climb_count(ctx->ext[down], *cd, 0);
+            int64_t more = climb_count(ctx->ext[up], *cu, 1);
+            if (less == *cd || more == *cu) {
+                continue;
+            }
+            *cd = less;
+            *cu = more;
+            if (plan_level_copies(&q.lv[KPL_LEVEL_GBUF]) > ctx->nodes ||
+                !plan_partition_allowed(ctx, &q)) {
+                continue;
+            }
+            double score = partition_score_once(ctx, memo, &q);
+            if (score < next->score) {
+                *next = (struct ranked){.score = score, .plan = q};
+            }
+        }
+    }
+}
+
 static void climb_partition(const struct plan_ctx *ctx,
                             struct scored_parts *memo, struct ranked *best)
 {
     for (int step = 0; step < CLIMB_STEPS; step++) {
-        /* The next counts first; half and twice only when they fail. */
+        /* The next counts first; half and twice only when they fail,
+         * trades between two dims when those fail too. */
         struct ranked next = *best;
         for (int moves = 0; moves < 4 && !(next.score < best->score);
              moves += 2) {
             climb_moves(ctx, memo, best, moves, &next);
+        }
+        if (!(next.score < best->score)) {
+            climb_trades(ctx, memo, best, &next);
         }
         if (!(next.score < best->score)) {
             return;
@@ -1158,12 +1231,12 @@ static void descent_search(const struct plan_ctx *ctx, bool lite,
 
 /*
  * The exhaustive search prices plans with kpl_cost_layer itself, in a
- * private copy of the caller's scheme (its own maps array), so searches
- * on other threads do not interfere.  A plan is skipped only when a lower
- * bound of its cost already reaches the best priced plan; the bounds hold
- * for every completion of a partial plan (see bound_* below), and every
- * priced plan is compared with its bounds (violations are counted, and the
- * unit test requires none).
+ * private one-layer view of the caller's scheme (pricer_init), so
+ * searches on other threads do not interfere.  A plan is skipped only
+ * when a lower bound of its cost already reaches the best priced plan;
+ * the bounds hold for every completion of a partial plan (see bound_*
+ * below), and every priced plan is compared with its bounds (violations
+ * are counted, and the unit test requires none).
  */
 struct exhaustive {
     const struct plan_ctx *ctx;
@@ -1172,8 +1245,10 @@ struct exhaustive {
     bool stopped;
     long priced;
     long most_priced; /* stop after this many pricings (0: no limit) */
+    /* A one-layer view of the caller's scheme (pricer_init). */
     struct kpl_scheme scheme;
-    struct kpl_layer_map *maps;
+    struct kpl_network net;
+    struct kpl_layer_map map;
     struct kpl_layer_ctx lctx;
     double dram_hop;   /* NoC hops per DRAM word (from the first pricing) */
     double share;      /* static power share of the region */
@@ -1197,8 +1272,10 @@ struct exhaustive {
     double idle[KPL_TENSOR_COUNT];
     double outside[KPL_TENSOR_COUNT];
     int64_t regf_lim[PLAN_DIMS];
-    int64_t sizes[KPL_LEVEL_COUNT][PLAN_DIMS][MAX_COUNTS];
     int nsizes[KPL_LEVEL_COUNT][PLAN_DIMS];
+    /* Last: pricer_new does not clear it (only the entries nsizes
+     * counts are read, each written first). */
+    int64_t sizes[KPL_LEVEL_COUNT][PLAN_DIMS][MAX_COUNTS];
 };
 
 static bool out_of_time(struct exhaustive *ex)
@@ -1231,10 +1308,8 @@ static double price(struct exhaustive *ex, const struct plan *p,
                     struct kpl_layer_cost *cost)
 {
     const struct plan_ctx *ctx = ex->ctx;
-    struct kpl_layer_map *map = &ex->maps[ctx->layer_index];
-    *map = (struct kpl_layer_map){0};
-    plan_materialize(ctx, p, map);
-    kpl_cost_layer(&ex->scheme, ctx->layer_index, &ex->lctx, cost);
+    plan_materialize(ctx, p, &ex->map);
+    kpl_cost_layer(&ex->scheme, 0, &ex->lctx, cost);
     ex->priced++;
     struct plan_est est = {
         .energy = kpl_energy_total(&cost->energy),
@@ -1992,39 +2067,48 @@ static void exhaustive_constants(struct exhaustive *ex)
     }
 }
 
-/* A private scheme to price ctx's layer in; false when out of memory. */
-static bool pricer_init(struct exhaustive *ex, const struct plan_ctx *ctx)
+/*
+ * A private scheme to price ctx's layer in, so that searches on other
+ * threads do not interfere: a view of the caller's scheme whose network
+ * holds ctx's layer alone, as layer 0, with one map of its own (a map of
+ * every layer would be megabytes to clear per search; kpl_cost_layer
+ * reads the priced layer's shape and map, and its region and
+ * forwarded-ifm hops come in the layer context).
+ */
+static void pricer_init(struct exhaustive *ex, const struct plan_ctx *ctx)
 {
     ex->ctx = ctx;
+    ex->net = *ctx->scheme->net;
+    ex->net.nlayer = 1;
+    ex->net.layers = &ctx->scheme->net->layers[ctx->layer_index];
     ex->scheme = *ctx->scheme;
-    ex->maps = calloc((size_t)ctx->scheme->net->nlayer, sizeof *ex->maps);
-    if (ex->maps == NULL) {
-        return false;
-    }
-    ex->scheme.maps = ex->maps;
+    ex->scheme.net = &ex->net;
+    ex->scheme.maps = &ex->map;
+    ex->scheme.nsegment = 0;
+    ex->scheme.segments = NULL;
     ex->lctx = plan_cost_ctx(ctx);
-    return true;
 }
 
 /* A pricer of ctx's layer; NULL when out of memory or when ctx has no
  * scheme to price in. */
 static struct exhaustive *pricer_new(const struct plan_ctx *ctx)
 {
-    struct exhaustive *ex = calloc(1, sizeof *ex);
-    if (ex == NULL || ctx->scheme == NULL || !pricer_init(ex, ctx)) {
+    struct exhaustive *ex = malloc(sizeof *ex);
+    if (ex != NULL) {
+        memset(ex, 0, offsetof(struct exhaustive, sizes));
+    }
+    if (ex == NULL || ctx->scheme == NULL) {
         free(ex);
         return NULL;
     }
+    pricer_init(ex, ctx);
     exhaustive_constants(ex);
     return ex;
 }
 
 static void pricer_free(struct exhaustive *ex)
 {
-    if (ex != NULL) {
-        free(ex->maps);
-        free(ex);
-    }
+    free(ex);
 }
 
 /*
@@ -2067,7 +2151,7 @@ static void exhaustive_search(const struct plan_ctx *ctx, double deadline,
 /*
  * REGF levels (stacks, tiles, orders) under the GBUF level of plan p,
  * priced by the cost model and walked as the exhaustive search walks them,
- * with p as the first incumbent, until EXACT_PRICINGS plans are priced:
+ * with p as the first incumbent, until `budget` plans are priced:
  * the best plan that keeps p's GBUF level, into *best.  The estimate
  * ranks REGF choices less well than GBUF ones (ResNet-50's conv4_0_b on
  * multinode: the descent's PE stack, C over 16 and K over 4 PEs, was 3.4%
@@ -2075,7 +2159,7 @@ static void exhaustive_search(const struct plan_ctx *ctx, double deadline,
  * False when nothing beats p.
  */
 static bool regf_exact(struct exhaustive *ex, const struct plan *p,
-                       struct plan *best)
+                       long budget, struct plan *best)
 {
     const struct plan_ctx *ctx = ex->ctx;
     struct intra_result *out = calloc(1, sizeof *out);
@@ -2085,7 +2169,7 @@ static bool regf_exact(struct exhaustive *ex, const struct plan *p,
     ex->out = out;
     ex->stopped = false;
     ex->priced = 0;
-    ex->most_priced = EXACT_PRICINGS;
+    ex->most_priced = budget;
     struct kpl_layer_cost cost;
     double start = price(ex, p, &cost);
     offer_at(ctx, p, start, out);
@@ -2299,7 +2383,7 @@ static void cost_model_steps(const struct plan_ctx *ctx,
     }
     refine(ex, out);
     struct plan exact;
-    if (regf_exact(ex, &out->plan, &exact)) {
+    if (regf_exact(ex, &out->plan, EXACT_PRICINGS, &exact)) {
         offer_first(ctx, &exact, out);
     }
     pricer_free(ex);
@@ -2336,4 +2420,19 @@ void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
     if (!out->found) {
         explain_failure(ctx, out);
     }
+}
+
+void intra_polish(const struct plan_ctx *ctx, const struct plan *from,
+                  struct intra_result *out)
+{
+    struct exhaustive *ex = pricer_new(ctx);
+    if (ex == NULL) {
+        return;
+    }
+    struct plan exact;
+    if (regf_exact(ex, from, POLISH_PRICINGS, &exact)) {
+        offer_first(ctx, &exact, out);
+        plan_estimate(ctx, &out->plan, &out->est);
+    }
+    pricer_free(ex);
 }

@@ -54,6 +54,15 @@ enum intra_effort {
 void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
                   double deadline, struct intra_result *out);
 
+/*
+ * Continues a full descent's result: the exact REGF search under plan
+ * from's GBUF level (from: the candidate the caller kept) with ten times
+ * the descent's budget; a better plan goes first among out's candidates.
+ * For the few layers that take most of a scheme's energy.
+ */
+void intra_polish(const struct plan_ctx *ctx, const struct plan *from,
+                  struct intra_result *out);
+
 /* The smallest plan: unit tiles, no stacks; false when it does not fit. */
 bool intra_unit_plan(const struct plan_ctx *ctx, struct plan *p);
 

@@ -4,7 +4,9 @@
  */
 #include "solver/plan.h"
 
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum { GROUP_BATCH, GROUP_CHANNEL_IN, GROUP_CHANNEL_OUT };
 
@@ -77,6 +79,11 @@ void plan_ctx_init(struct plan_ctx *ctx, const struct kpl_layer *layer,
             rel |= KPL_DIM_BIT(KPL_DIM_YO) | KPL_DIM_BIT(KPL_DIM_S);
         }
         ctx->rel[t] = rel;
+        for (int d = 0; d < PLAN_DIMS; d++) {
+            if (rel & KPL_DIM_BIT(d)) {
+                ctx->rel_dim[t][ctx->rel_ndim[t]++] = d;
+            }
+        }
         for (int d = 0; d < KPL_DIM_COUNT; d++) {
             if (dims & KPL_DIM_BIT(d)) {
                 ctx->tensor_dim[t][ctx->tensor_ndim[t]++] = d;
@@ -126,7 +133,8 @@ int64_t plan_trips(const struct plan *p, enum kpl_level lv, int d,
 {
     const struct plan_level *l = &p->lv[lv];
     int64_t covered = l->tile[d] * l->stack[d];
-    return ceil_div(parent_of(ctx, p, lv, d), covered);
+    int64_t parent = parent_of(ctx, p, lv, d);
+    return covered >= parent ? 1 : ceil_div(parent, covered);
 }
 
 /* Extent of tensor dim d (Xi, Yi derived) for loop tiles. */
@@ -300,26 +308,23 @@ static double new_fraction(const struct plan_ctx *ctx,
     return shift >= extent ? 1 : (double)shift / (double)extent;
 }
 
-/* Trips and update dims of both levels, computed once per estimate. */
+/* Trips and update dims of one level, and its iterations. */
 struct loops {
-    int64_t trips[KPL_LEVEL_COUNT][PLAN_DIMS];
-    int dims[KPL_LEVEL_COUNT][PLAN_DIMS];
-    int n[KPL_LEVEL_COUNT];
-    double iters[KPL_LEVEL_COUNT];
+    int64_t trips[PLAN_DIMS];
+    int dims[PLAN_DIMS];
+    int n;
+    double iters;
 };
 
 static void loops_init(const struct plan_ctx *ctx, const struct plan *p,
-                       struct loops *lp)
+                       enum kpl_level lv, struct loops *lp)
 {
-    for (int lv = 0; lv < KPL_LEVEL_COUNT; lv++) {
-        lp->iters[lv] = 1;
-        for (int d = 0; d < PLAN_DIMS; d++) {
-            lp->trips[lv][d] = plan_trips(p, (enum kpl_level)lv, d, ctx);
-            lp->iters[lv] *= (double)lp->trips[lv][d];
-        }
-        lp->n[lv] = update_dims(p->lv[lv].order, lp->trips[lv],
-                                lp->dims[lv]);
+    lp->iters = 1;
+    for (int d = 0; d < PLAN_DIMS; d++) {
+        lp->trips[d] = plan_trips(p, lv, d, ctx);
+        lp->iters *= (double)lp->trips[d];
     }
+    lp->n = update_dims(p->lv[lv].order, lp->trips, lp->dims);
 }
 
 /* Per-copy traffic of tensor t into a level, per run of the level. */
@@ -338,9 +343,9 @@ static void level_flow(const struct plan_ctx *ctx, const struct plan *p,
     out->unit = (double)tensor_words(ctx, l->tile, t);
     out->refetch = 1;
     out->touched = false;
-    for (int i = 0; i < lp->n[lv]; i++) {
-        int d = lp->dims[lv][i];
-        double trips = (double)lp->trips[lv][d];
+    for (int i = 0; i < lp->n; i++) {
+        int d = lp->dims[i];
+        double trips = (double)lp->trips[d];
         if (ctx->rel[t] & KPL_DIM_BIT(d)) {
             if (!out->touched) {
                 out->unit *= 1 + (trips - 1) * new_fraction(ctx, l, t, d);
@@ -354,91 +359,100 @@ static void level_flow(const struct plan_ctx *ctx, const struct plan *p,
     }
 }
 
+/* Product over the dims tensor t depends on of v (trips or stacks). */
 static double relevant_product(const struct plan_ctx *ctx,
-                               const struct plan *p, const struct loops *lp,
-                               enum kpl_level lv, int t, bool stacks)
+                               const int64_t v[PLAN_DIMS], int t)
 {
-    double product = 1;
-    for (int d = 0; d < PLAN_DIMS; d++) {
-        if (ctx->rel[t] & KPL_DIM_BIT(d)) {
-            product *= stacks ? (double)p->lv[lv].stack[d]
-                              : (double)lp->trips[lv][d];
-        }
+    int64_t product = 1;
+    for (int i = 0; i < ctx->rel_ndim[t]; i++) {
+        product *= v[ctx->rel_dim[t][i]];
     }
-    return product;
+    return (double)product;
 }
 
-struct traffic {
-    double dram, remote, bus, regf;
-    double remote_hops; /* the forwarded ifm's words times its hops */
-};
-
-static void tensor_traffic(const struct plan_ctx *ctx, const struct plan *p,
-                           const struct loops *lp, int t,
-                           struct traffic *acc)
+void plan_outer_init(const struct plan_ctx *ctx, const struct plan *p,
+                     struct plan_outer *out)
 {
-    struct flow g, r;
-    level_flow(ctx, p, lp, KPL_LEVEL_GBUF, t, &g);
-    level_flow(ctx, p, lp, KPL_LEVEL_REGF, t, &r);
-
-    bool out = (int)ctx->layer->out == t;
-    double nodes = (double)plan_level_copies(&p->lv[KPL_LEVEL_GBUF]);
+    struct loops lp;
+    loops_init(ctx, p, KPL_LEVEL_GBUF, &lp);
+    out->iters = lp.iters;
+    out->nodes = (double)plan_level_copies(&p->lv[KPL_LEVEL_GBUF]);
+    out->dram = out->remote = out->remote_hops = 0;
 
     /* DRAM (or a pipelined neighbour) to GBUF.  The read-modify-write
      * tensor is written on every visit and read back on all but each
      * node's first sweep (partial sums of a node partition over a dim it
      * does not depend on are summed in DRAM, one sweep per node). */
-    double first = g.unit * nodes;
-    double visits = first * g.refetch;
-    double words = out ? 2 * visits - (visits < first ? visits : first)
-                       : visits;
-    bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
-                   (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
-    if (on_chip) {
-        acc->remote += words;
-        acc->remote_hops += t == KPL_TENSOR_IFM ? words * ctx->ifm_hops : 0;
-    } else {
-        acc->dram += words;
+    for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
+        if (ctx->tensor_ndim[t] == 0) {
+            continue;
+        }
+        struct flow g;
+        level_flow(ctx, p, &lp, KPL_LEVEL_GBUF, t, &g);
+        double first = g.unit * out->nodes;
+        double visits = first * g.refetch;
+        double words = t == (int)ctx->layer->out
+                           ? 2 * visits - (visits < first ? visits : first)
+                           : visits;
+        bool on_chip = (t == KPL_TENSOR_IFM && ctx->ifm_on_chip) ||
+                       (t == KPL_TENSOR_OFM && ctx->ofm_on_chip);
+        if (on_chip) {
+            out->remote += words;
+            out->remote_hops += t == KPL_TENSOR_IFM ? words * ctx->ifm_hops
+                                                    : 0;
+        } else {
+            out->dram += words;
+        }
+        out->first[t] = first;
+        out->idle_reloads[t] =
+            relevant_product(ctx, lp.trips, t) * g.refetch;
     }
-
-    /* GBUF to the PE array. */
-    double reloads = r.touched ? lp->iters[KPL_LEVEL_GBUF]
-                               : relevant_product(ctx, p, lp, KPL_LEVEL_GBUF,
-                                                  t, false) * g.refetch;
-    double distinct = relevant_product(ctx, p, lp, KPL_LEVEL_REGF, t, true);
-    visits = r.unit * r.refetch * distinct * reloads * nodes;
-    acc->bus += out ? 2 * visits - (visits < first ? visits : first)
-                    : visits;
-    acc->regf += out ? 2 * ctx->ops : ctx->ops;
 }
 
-void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
-                   struct plan_est *out)
+/* GBUF to the PE array: the bus words of tensor t. */
+static double tensor_bus(const struct plan_ctx *ctx, const struct plan *p,
+                         const struct plan_outer *outer,
+                         const struct loops *lp, int t)
+{
+    struct flow r;
+    level_flow(ctx, p, lp, KPL_LEVEL_REGF, t, &r);
+    double reloads = r.touched ? outer->iters : outer->idle_reloads[t];
+    double distinct =
+        relevant_product(ctx, p->lv[KPL_LEVEL_REGF].stack, t);
+    double visits = r.unit * r.refetch * distinct * reloads * outer->nodes;
+    double first = outer->first[t];
+    return t == (int)ctx->layer->out
+               ? 2 * visits - (visits < first ? visits : first)
+               : visits;
+}
+
+void plan_estimate_in(const struct plan_ctx *ctx,
+                      const struct plan_outer *outer, const struct plan *p,
+                      struct plan_est *out)
 {
     const struct kpl_arch *arch = ctx->arch;
-    struct traffic tr = {0};
     struct loops lp;
-    loops_init(ctx, p, &lp);
+    loops_init(ctx, p, KPL_LEVEL_REGF, &lp);
+    double bus = 0, regf = 0;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
-        if (ctx->layer->tensor_dims[t] != 0) {
-            tensor_traffic(ctx, p, &lp, t, &tr);
+        if (ctx->tensor_ndim[t] != 0) {
+            bus += tensor_bus(ctx, p, outer, &lp, t);
+            regf += t == (int)ctx->layer->out ? 2 * ctx->ops : ctx->ops;
         }
     }
 
-    double ops = ctx->ops;
-    double nodes = (double)plan_level_copies(&p->lv[KPL_LEVEL_GBUF]);
-    double compute = lp.iters[KPL_LEVEL_REGF] * lp.iters[KPL_LEVEL_GBUF];
+    double compute = lp.iters * outer->iters;
     for (int d = 0; d < PLAN_DIMS; d++) {
         compute *= (double)p->lv[KPL_LEVEL_REGF].tile[d];
     }
     double word_bytes = (double)arch->word_bits / 8.0;
     double dram_cycles = arch->dram_bw > 0
-                             ? tr.dram * word_bytes / arch->dram_bw
+                             ? outer->dram * word_bytes / arch->dram_bw
                              : 0;
     double bus_words = arch->bus_bits > 0
                            ? (double)arch->bus_bits / (double)arch->word_bits
                            : 0;
-    double bus_cycles = bus_words > 0 ? tr.bus / nodes / bus_words : 0;
+    double bus_cycles = bus_words > 0 ? bus / outer->nodes / bus_words : 0;
     double cycles = compute;
     cycles = dram_cycles > cycles ? dram_cycles : cycles;
     cycles = bus_cycles > cycles ? bus_cycles : cycles;
@@ -448,14 +462,23 @@ void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
                        : 1;
     /* A forwarded tensor's words are GBUF accesses like DRAM words
      * (checker/cost.c); the ifm's also cross the NoC from its producers. */
-    double gbuf = tr.bus + tr.dram + tr.remote;
+    double gbuf = bus + outer->dram + outer->remote;
     out->cycles = cycles;
-    out->dram_words = tr.dram;
-    out->energy = arch->e_mac * ops + arch->e_regf * tr.regf +
-                  arch->e_bus * tr.bus + arch->e_gbuf * gbuf +
-                  arch->e_dram * tr.dram +
-                  arch->e_hop * (tr.dram * ctx->dram_hops + tr.remote_hops) +
+    out->dram_words = outer->dram;
+    out->energy = arch->e_mac * ctx->ops + arch->e_regf * regf +
+                  arch->e_bus * bus + arch->e_gbuf * gbuf +
+                  arch->e_dram * outer->dram +
+                  arch->e_hop * (outer->dram * ctx->dram_hops +
+                                 outer->remote_hops) +
                   arch->static_pj_per_cycle * cycles * share;
+}
+
+void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
+                   struct plan_est *out)
+{
+    struct plan_outer outer;
+    plan_outer_init(ctx, p, &outer);
+    plan_estimate_in(ctx, &outer, p, out);
 }
 
 double plan_objective(enum kpl_goal goal, const struct plan_est *est)
@@ -507,7 +530,11 @@ static void materialize_level(const struct plan_ctx *ctx,
     int dims[PLAN_DIMS];
     int n = plan_update_dims(ctx, p, lv, dims);
 
-    *lm = (struct kpl_level_map){0};
+    /* Only the loops written are cleared: the map is large (16 loops
+     * of each kind) and the search writes one per priced plan; readers
+     * stop at nstack and nupdate. */
+    memset(lm, 0, offsetof(struct kpl_level_map, stacks));
+    lm->nupdate = 0;
     for (int t = 0; t < KPL_TENSOR_COUNT; t++) {
         unsigned tdims = ctx->layer->tensor_dims[t];
         lm->share[t] = 1;
@@ -524,12 +551,14 @@ static void materialize_level(const struct plan_ctx *ctx,
     for (int d = 0; d < PLAN_DIMS; d++) {
         if (l->stack[d] > 1) {
             struct kpl_loop *loop = &lm->stacks[lm->nstack++];
+            *loop = (struct kpl_loop){0};
             loop_shifts(ctx, d, l->tile[d], loop);
             loop->count = l->stack[d];
         }
     }
     for (int i = 0; i < n; i++) {
         struct kpl_loop *loop = &lm->updates[lm->nupdate++];
+        *loop = (struct kpl_loop){0};
         int d = dims[i];
         loop_shifts(ctx, d, l->tile[d] * l->stack[d], loop);
         loop->count = plan_trips(p, lv, d, ctx);
@@ -539,8 +568,8 @@ static void materialize_level(const struct plan_ctx *ctx,
 void plan_materialize(const struct plan_ctx *ctx, const struct plan *p,
                       struct kpl_layer_map *map)
 {
-    *map = (struct kpl_layer_map){0};
     map->present = true;
+    map->span = (struct kpl_span){0};
     materialize_level(ctx, p, KPL_LEVEL_GBUF, &map->level[KPL_LEVEL_GBUF]);
     materialize_level(ctx, p, KPL_LEVEL_REGF, &map->level[KPL_LEVEL_REGF]);
 }

@@ -51,6 +51,8 @@ struct plan_ctx {
     enum kpl_goal goal;
     int64_t ext[PLAN_DIMS];        /* the layer's loop extents */
     unsigned rel[KPL_TENSOR_COUNT]; /* loop dims each tensor depends on */
+    int rel_dim[KPL_TENSOR_COUNT][PLAN_DIMS]; /* the same, listed */
+    int rel_ndim[KPL_TENSOR_COUNT];
     unsigned direct;               /* loop dims some tensor names itself */
     int64_t nodes;                 /* of the region */
     int64_t chip_nodes;
@@ -119,10 +121,33 @@ bool plan_level_valid(const struct plan_ctx *ctx, const struct plan *p,
 void plan_estimate(const struct plan_ctx *ctx, const struct plan *p,
                    struct plan_est *out);
 
+/*
+ * The part of an estimate that the GBUF level alone decides (its trips,
+ * the words from DRAM or the neighbours), so that a search that varies
+ * only the REGF level and the PE stacks computes it once:
+ * plan_estimate_in(ctx, outer, q, out) equals plan_estimate(ctx, q, out)
+ * for every q with the GBUF level of the plan outer came from.
+ */
+struct plan_outer {
+    double iters; /* GBUF trips, all dims */
+    double nodes; /* node copies */
+    double dram, remote, remote_hops;
+    double first[KPL_TENSOR_COUNT];        /* words of every node's visit */
+    double idle_reloads[KPL_TENSOR_COUNT]; /* reloads if REGF never moves */
+};
+
+void plan_outer_init(const struct plan_ctx *ctx, const struct plan *p,
+                     struct plan_outer *out);
+
+void plan_estimate_in(const struct plan_ctx *ctx,
+                      const struct plan_outer *outer, const struct plan *p,
+                      struct plan_est *out);
+
 /* The number the search minimises for the goal. */
 double plan_objective(enum kpl_goal goal, const struct plan_est *est);
 
-/* Writes the plan as level maps into map (present set). */
+/* Writes the plan as level maps into map (present set); the loop slots
+ * past each level's nstack and nupdate keep what they held. */
 void plan_materialize(const struct plan_ctx *ctx, const struct plan *p,
                       struct kpl_layer_map *map);
 

@@ -19,6 +19,9 @@
 #include "solver/intra.h"
 #include "solver/plan.h"
 
+/* A layer taking this share of the planned energy is polished. */
+#define POLISH_SHARE 0.02
+
 /* Two layers plan alike when everything the search reads is equal. */
 static bool same_shape(const struct kpl_layer *a, const struct kpl_layer *b)
 {
@@ -313,10 +316,75 @@ static void report_unmappable(const struct kpl_scheme *scheme, int i,
               (long long)kpl_arch_words(scheme->arch, lv));
 }
 
+/* The search context of layer j of segment s in the planned scheme. */
+static void layer_ctx(const struct kpl_scheme *scheme, int s, int j,
+                      const struct solve_memo *memo, bool ofm_whole,
+                      struct plan_ctx *ctx)
+{
+    solve_layer_ctx(scheme, s, j, memo->opts->goal, ctx);
+    ctx->ofm_whole = ofm_whole && scheme->segments[s].nlayer > 1;
+}
+
+/* The planned layers' energy, in pJ (every layer planned). */
+static double planned_energy(const struct kpl_scheme *scheme,
+                             struct solve_memo *memo, bool ofm_whole)
+{
+    double total = 0;
+    for (int s = 0; s < scheme->nsegment; s++) {
+        const struct kpl_segment *seg = &scheme->segments[s];
+        for (int j = 0; j < seg->nlayer; j++) {
+            struct plan_ctx ctx;
+            layer_ctx(scheme, s, j, memo, ofm_whole, &ctx);
+            const struct memo_entry *e =
+                solve_layer(memo, &ctx, seg->layers[j], &seg->regions[j]);
+            total += e != NULL ? kpl_energy_total(&e->cost.energy) : 0;
+        }
+    }
+    return total;
+}
+
+/*
+ * Polishes every planned layer that takes at least POLISH_SHARE of the
+ * energy (intra_polish) and plans it with the better plan: the exact
+ * REGF search pays most where the energy is (VGG-16's large convolutions
+ * on multinode, 2-5% each), and its budget would be wasted on the many
+ * small layers the descent already plans well.  A memo entry is
+ * polished once, in place, so later searches of the same context get
+ * the polished plan.  Deterministic: the shares come from the plans, not
+ * the clock.
+ */
+static void polish_layers(struct kpl_scheme *scheme, struct solve_memo *memo,
+                          bool ofm_whole)
+{
+    double total = planned_energy(scheme, memo, ofm_whole);
+    for (int s = 0; s < scheme->nsegment; s++) {
+        const struct kpl_segment *seg = &scheme->segments[s];
+        for (int j = 0; j < seg->nlayer; j++) {
+            int i = seg->layers[j];
+            struct plan_ctx ctx;
+            layer_ctx(scheme, s, j, memo, ofm_whole, &ctx);
+            struct memo_entry *e = memo_find(memo, &ctx, &seg->regions[j]);
+            if (e == NULL || !e->valid) {
+                continue;
+            }
+            if (!e->polished && kpl_energy_total(&e->cost.energy) >=
+                                    POLISH_SHARE * total) {
+                intra_polish(&e->ctx, &e->plan, &e->result);
+                keep_best(memo, &e->ctx, e->layer_index, &e->region, e);
+                e->polished = true;
+            }
+            if (e->polished) {
+                plan_materialize(&ctx, &e->plan, &scheme->maps[i]);
+            }
+        }
+    }
+}
+
 /*
  * Plans every layer on its segment's region; false when one fits none.
  * With ofm_whole, the layers of multi-layer segments keep their forwarded
- * ofm whole (plan_ctx.ofm_whole).
+ * ofm whole (plan_ctx.ofm_whole).  The descent then polishes the layers
+ * that take most of the energy (polish_layers).
  */
 static bool plan_layers(struct kpl_scheme *scheme, struct solve_memo *memo,
                         bool ofm_whole, struct kpl_diags *diags)
@@ -327,8 +395,7 @@ static bool plan_layers(struct kpl_scheme *scheme, struct solve_memo *memo,
         for (int j = 0; j < seg->nlayer; j++) {
             int i = seg->layers[j];
             struct plan_ctx ctx;
-            solve_layer_ctx(scheme, s, j, memo->opts->goal, &ctx);
-            ctx.ofm_whole = ofm_whole && seg->nlayer > 1;
+            layer_ctx(scheme, s, j, memo, ofm_whole, &ctx);
             const struct memo_entry *e =
                 solve_layer(memo, &ctx, i, &seg->regions[j]);
             if (e == NULL) {
@@ -341,6 +408,9 @@ static bool plan_layers(struct kpl_scheme *scheme, struct solve_memo *memo,
             }
             plan_materialize(&ctx, &e->plan, &scheme->maps[i]);
         }
+    }
+    if (ok && memo->effort == INTRA_DESCENT) {
+        polish_layers(scheme, memo, ofm_whole);
     }
     return ok;
 }
