@@ -26,6 +26,7 @@ struct memo_entry {
     int layer_index;
     bool searched;        /* false while only wanted (solve_layer_want) */
     bool polished;        /* intra_polish has continued the search */
+    double energy_share;  /* of the planned scheme, its layers' (polish) */
     struct intra_result result;
     /* The candidate kept: the cheapest that kpl_check_layer accepts. */
     bool valid;

@@ -36,7 +36,7 @@
 #define KEEP_REGF 1
 #define REFINE_STARTS 2 /* candidates the refinement starts from */
 #define EXACT_PRICINGS 300 /* of the REGF search under the best plan */
-#define POLISH_PRICINGS 3000 /* the same in intra_polish */
+#define POLISH_PRICINGS 3000 /* the least a polish gets (intra_polish) */
 
 /* Node partitions may split these dims. */
 static const int part_dims[] = {
@@ -347,9 +347,12 @@ static void partition_traffic(const struct plan_ctx *ctx,
  * its buffer, and time.  The penalty re-reads the cheapest tensor once
  * per buffer's worth of overflow (full), per square root of it (sqrt:
  * tiles split along two dims), or not at all; or (fit) a node keeps its
- * smallest tensor share in its buffer (or in half of it) and streams the
- * others past it once, or re-reads them once per square root of the
- * buffers that share needs (tiled along two dims).
+ * smallest tensor share in three quarters of its buffer (or in half of
+ * it), the rest left for the tiles of the others, which it streams past
+ * once, or re-reads them once per square root of the buffers that share
+ * needs (tiled along two dims).  A share that fills the whole buffer
+ * leaves no room for the others (AlexNet's fc2 on multinode: C over 16
+ * nodes fills it with the ifm share; C over 19, the optimum, does not).
  */
 static void part_scores(const struct plan_ctx *ctx,
                         const double base[KPL_TENSOR_COUNT], const int64_t *n,
@@ -381,7 +384,7 @@ static void part_scores(const struct plan_ctx *ctx,
                        : 1;
     double refit[2];
     for (int half = 0; half < 2; half++) {
-        double buffers = tr.node_least / (half ? gbuf / 2 : gbuf);
+        double buffers = tr.node_least / (half ? gbuf / 2 : gbuf * 0.75);
         refit[half] = buffers > 1 ? sqrt(buffers) - 1 : 0;
     }
 
@@ -2423,14 +2426,17 @@ void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
 }
 
 void intra_polish(const struct plan_ctx *ctx, const struct plan *from,
-                  struct intra_result *out)
+                  long budget, struct intra_result *out)
 {
     struct exhaustive *ex = pricer_new(ctx);
     if (ex == NULL) {
         return;
     }
     struct plan exact;
-    if (regf_exact(ex, from, POLISH_PRICINGS, &exact)) {
+    if (budget < POLISH_PRICINGS) {
+        budget = POLISH_PRICINGS;
+    }
+    if (regf_exact(ex, from, budget, &exact)) {
         offer_first(ctx, &exact, out);
         plan_estimate(ctx, &out->plan, &out->est);
     }

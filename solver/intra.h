@@ -56,12 +56,13 @@ void intra_search(const struct plan_ctx *ctx, enum intra_effort effort,
 
 /*
  * Continues a full descent's result: the exact REGF search under plan
- * from's GBUF level (from: the candidate the caller kept) with ten times
- * the descent's budget; a better plan goes first among out's candidates.
- * For the few layers that take most of a scheme's energy.
+ * from's GBUF level (from: the candidate the caller kept) until `budget`
+ * plans are priced (at least ten times the descent's 300); a better plan
+ * goes first among out's candidates.  For the few layers that take most
+ * of a scheme's energy.
  */
 void intra_polish(const struct plan_ctx *ctx, const struct plan *from,
-                  struct intra_result *out);
+                  long budget, struct intra_result *out);
 
 /* The smallest plan: unit tiles, no stacks; false when it does not fit. */
 bool intra_unit_plan(const struct plan_ctx *ctx, struct plan *p);

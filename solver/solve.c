@@ -19,8 +19,11 @@
 #include "solver/intra.h"
 #include "solver/plan.h"
 
-/* A layer taking this share of the planned energy is polished. */
-#define POLISH_SHARE 0.02
+/* A layer taking this share of the planned energy is polished, with
+ * this many pricings times its share (intra_polish gives it at least
+ * 3000): the budget of a whole network's polish is bounded. */
+#define POLISH_SHARE 0.01
+#define POLISH_PRICINGS 200000
 
 /* Two layers plan alike when everything the search reads is equal. */
 static bool same_shape(const struct kpl_layer *a, const struct kpl_layer *b)
@@ -325,55 +328,80 @@ static void layer_ctx(const struct kpl_scheme *scheme, int s, int j,
     ctx->ofm_whole = ofm_whole && scheme->segments[s].nlayer > 1;
 }
 
-/* The planned layers' energy, in pJ (every layer planned). */
-static double planned_energy(const struct kpl_scheme *scheme,
-                             struct solve_memo *memo, bool ofm_whole)
+/* The memo entry that planned layer j of segment s (NULL: none). */
+static struct memo_entry *planned_entry(const struct kpl_scheme *scheme,
+                                        int s, int j,
+                                        struct solve_memo *memo,
+                                        bool ofm_whole)
 {
+    struct plan_ctx ctx;
+    layer_ctx(scheme, s, j, memo, ofm_whole, &ctx);
+    return memo_find(memo, &ctx, &scheme->segments[s].regions[j]);
+}
+
+/* Sets every entry's energy_share: the share of the planned scheme's
+ * energy that the layers planned with it take.  False when the scheme
+ * costs nothing (an arch without energies). */
+static bool energy_shares(const struct kpl_scheme *scheme,
+                          struct solve_memo *memo, bool ofm_whole)
+{
+    for (struct memo_entry *e = memo->head; e != NULL; e = e->next) {
+        e->energy_share = 0;
+    }
     double total = 0;
     for (int s = 0; s < scheme->nsegment; s++) {
-        const struct kpl_segment *seg = &scheme->segments[s];
-        for (int j = 0; j < seg->nlayer; j++) {
-            struct plan_ctx ctx;
-            layer_ctx(scheme, s, j, memo, ofm_whole, &ctx);
-            const struct memo_entry *e =
-                solve_layer(memo, &ctx, seg->layers[j], &seg->regions[j]);
-            total += e != NULL ? kpl_energy_total(&e->cost.energy) : 0;
+        for (int j = 0; j < scheme->segments[s].nlayer; j++) {
+            struct memo_entry *e = planned_entry(scheme, s, j, memo,
+                                                 ofm_whole);
+            if (e != NULL && e->valid) {
+                e->energy_share += kpl_energy_total(&e->cost.energy);
+                total += kpl_energy_total(&e->cost.energy);
+            }
         }
     }
-    return total;
+    if (!(total > 0)) {
+        return false;
+    }
+    for (struct memo_entry *e = memo->head; e != NULL; e = e->next) {
+        e->energy_share /= total;
+    }
+    return true;
 }
 
 /*
- * Polishes every planned layer that takes at least POLISH_SHARE of the
- * energy (intra_polish) and plans it with the better plan: the exact
- * REGF search pays most where the energy is (VGG-16's large convolutions
- * on multinode, 2-5% each), and its budget would be wasted on the many
- * small layers the descent already plans well.  A memo entry is
- * polished once, in place, so later searches of the same context get
- * the polished plan.  Deterministic: the shares come from the plans, not
- * the clock.
+ * Polishes every memo entry whose layers take at least POLISH_SHARE of
+ * the planned energy (intra_polish, a budget in proportion to that
+ * share) and plans its layers with the better plan: the exact REGF
+ * search pays most where the energy is (VGG-16's large convolutions on
+ * multinode, 2-5% each), and its budget would be wasted on the many
+ * small layers the descent already plans well.  An entry is polished
+ * once, in place, so later searches of the same context get the polished
+ * plan.  Deterministic: the shares come from the plans, not the clock.
  */
 static void polish_layers(struct kpl_scheme *scheme, struct solve_memo *memo,
                           bool ofm_whole)
 {
-    double total = planned_energy(scheme, memo, ofm_whole);
+    if (!energy_shares(scheme, memo, ofm_whole)) {
+        return;
+    }
     for (int s = 0; s < scheme->nsegment; s++) {
-        const struct kpl_segment *seg = &scheme->segments[s];
-        for (int j = 0; j < seg->nlayer; j++) {
-            int i = seg->layers[j];
-            struct plan_ctx ctx;
-            layer_ctx(scheme, s, j, memo, ofm_whole, &ctx);
-            struct memo_entry *e = memo_find(memo, &ctx, &seg->regions[j]);
+        for (int j = 0; j < scheme->segments[s].nlayer; j++) {
+            struct memo_entry *e = planned_entry(scheme, s, j, memo,
+                                                 ofm_whole);
             if (e == NULL || !e->valid) {
                 continue;
             }
-            if (!e->polished && kpl_energy_total(&e->cost.energy) >=
-                                    POLISH_SHARE * total) {
-                intra_polish(&e->ctx, &e->plan, &e->result);
+            if (!e->polished && e->energy_share >= POLISH_SHARE) {
+                intra_polish(&e->ctx, &e->plan,
+                             (long)(e->energy_share * POLISH_PRICINGS),
+                             &e->result);
                 keep_best(memo, &e->ctx, e->layer_index, &e->region, e);
                 e->polished = true;
             }
             if (e->polished) {
+                struct plan_ctx ctx;
+                layer_ctx(scheme, s, j, memo, ofm_whole, &ctx);
+                int i = scheme->segments[s].layers[j];
                 plan_materialize(&ctx, &e->plan, &scheme->maps[i]);
             }
         }
