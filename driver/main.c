@@ -542,9 +542,10 @@ static void render_proof_summary(const struct kpl_proof *proof,
 
 /*
  * Proves every scheme of one program.  The segment rules (membership,
- * order, segment capacity) involve no iteration index: they are decided by
- * the checker's arithmetic and count as obligations not proved when they
- * fail.  Returns the number of obligations not proved, or -1.
+ * order, segment capacity) involve no iteration index: kpl_prove_scheme
+ * decides them by the checker's arithmetic and counts each failure as a
+ * violated obligation.  Returns the number of obligations not proved, or
+ * -1.
  */
 static int prove_program(struct kpl_program *prog, const struct options *o,
                          const struct kpl_prove_opts *popts,
@@ -555,7 +556,6 @@ static int prove_program(struct kpl_program *prog, const struct options *o,
         if (!prog->scheme_rooted[i] || prog->schemes[i] == NULL) {
             continue;
         }
-        unproved += kpl_check_segments(prog->schemes[i], &prog->diags);
         struct kpl_proof proof;
         memset(&proof, 0, sizeof proof);
         int rc = kpl_prove_scheme(prog->schemes[i], popts, prog->arena,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "checker/check.h"
 #include "smt/encode.h"
 #include "smt/prover.h"
 
@@ -20,7 +21,7 @@ const char *kpl_obligation_kind_name(enum kpl_obligation_kind kind)
 {
     static const char *const names[KPL_OBL_KIND_COUNT] = {
         "capacity", "fan-out", "extents", "window",
-        "coverage-gap", "coverage-overlap", "mesh", "disjoint",
+        "coverage-gap", "coverage-overlap", "mesh", "disjoint", "segment",
     };
     return (unsigned)kind < KPL_OBL_KIND_COUNT ? names[kind] : "unknown";
 }
@@ -37,6 +38,8 @@ static const char *kind_rule(enum kpl_obligation_kind kind)
     case KPL_OBL_EXTENTS:
     case KPL_OBL_WINDOW:
         return "containment";
+    case KPL_OBL_SEGMENT:
+        return "segment";
     case KPL_OBL_GAP:
     case KPL_OBL_OVERLAP:
     case KPL_OBL_KIND_COUNT:
@@ -965,6 +968,58 @@ static void prove_disjoint(struct kpl_prover *pv, int s)
                   layers[ob->cex.other_layer].name);
 }
 
+/* ---- segment rules ---- */
+
+/*
+ * One violated obligation for an error of the segment check: diag is the
+ * checker's diagnostic (NULL when the diagnostics cap dropped it), and the
+ * obligation takes its rule, message and span instead of adding another.
+ */
+static void record_segment_error(struct kpl_prover *pv, struct kpl_diag *diag,
+                                 double seconds)
+{
+    struct kpl_span span = diag != NULL ? diag->span : pv->scheme->span;
+    struct kpl_obligation *ob =
+        kpl_prover_begin(pv, KPL_OBL_SEGMENT, -1, -1, -1, span);
+    if (ob == NULL) {
+        return;
+    }
+    ob->verdict = KPL_VERDICT_VIOLATED;
+    ob->seconds = seconds;
+    ob->diag = diag;
+    if (diag != NULL) {
+        ob->rule = diag->rule;
+        ob->message = diag->message;
+    } else {
+        ob->message = "a segment rule fails (diagnostic over the cap)";
+    }
+}
+
+/*
+ * The segment rules involve no iteration index, so the checker's
+ * arithmetic decides them (kpl_check_segments).  A scheme that passes
+ * adds no obligation; each error adds one violated obligation, which
+ * shares the time of the whole check.
+ */
+static void check_segment_rules(struct kpl_prover *pv)
+{
+    struct kpl_diag *last = pv->diags->tail;
+    double start = kpl_prover_now();
+    int errors = kpl_check_segments(pv->scheme, pv->diags);
+    double seconds = kpl_prover_now() - start;
+
+    struct kpl_diag *d = last != NULL ? last->next : pv->diags->head;
+    for (; d != NULL && errors > 0; d = d->next) {
+        if (d->severity == KPL_SEV_ERROR) {
+            record_segment_error(pv, d, seconds);
+            errors--;
+        }
+    }
+    for (; errors > 0; errors--) {
+        record_segment_error(pv, NULL, seconds);
+    }
+}
+
 /* ---- the scheme ---- */
 
 static void prove_layer(struct kpl_prover *pv, int layer)
@@ -989,9 +1044,10 @@ static void prove_layer(struct kpl_prover *pv, int layer)
 
 /*
  * Limitation: the segment-level capacity rule (forwarded data of a
- * pipelined segment against its region's GBUF) has no obligation here;
- * only the checker reports it.  Regions carry no expressions in the IR,
- * so their obligations hold for the concrete instance only.
+ * pipelined segment against its region's GBUF) has no Z3 obligation;
+ * check_segment_rules decides it for the written parameter values only.
+ * Regions carry no expressions in the IR, so their obligations hold for
+ * the concrete instance only.
  */
 static void prove_segments(struct kpl_prover *pv)
 {
@@ -1054,6 +1110,9 @@ int kpl_prove_scheme(const struct kpl_scheme *scheme,
     bool ok = kpl_smt_open(&pv.smt, pv.opts.timeout_ms) &&
               kpl_enc_init(&pv.enc, &pv.smt, arena, scheme, false);
     if (ok) {
+        if (pv.opts.layer < 0) {
+            check_segment_rules(&pv);
+        }
         prove_segments(&pv);
         for (int i = 0; i < scheme->net->nlayer && !pv.failed; i++) {
             bool wanted = pv.opts.layer < 0 || pv.opts.layer == i;

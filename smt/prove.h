@@ -12,9 +12,13 @@
  * literal per directive and shrinks it to a minimal set, reported as notes
  * at the directives' spans.
  *
+ * The segment rules (membership, topological order, segment capacity)
+ * involve no iteration index: kpl_check_segments decides them by
+ * arithmetic, and each error it reports is one more violated obligation.
+ *
  * Rule ids of the diagnostics: "capacity", "fan-out", "coverage",
- * "containment" (as in checker/check.h) and "prove-unknown" for
- * undecided obligations.
+ * "containment", "segment" (as in checker/check.h) and "prove-unknown"
+ * for undecided obligations.
  */
 #ifndef KPL_SMT_PROVE_H
 #define KPL_SMT_PROVE_H
@@ -41,6 +45,7 @@ enum kpl_obligation_kind {
     KPL_OBL_OVERLAP,   /* coverage: no point computed twice */
     KPL_OBL_MESH,      /* fan-out: a layer's region lies inside the mesh */
     KPL_OBL_DISJOINT,  /* fan-out: regions of a spatial segment disjoint */
+    KPL_OBL_SEGMENT,   /* a segment rule, decided by arithmetic, failed */
     KPL_OBL_KIND_COUNT,
 };
 
@@ -129,12 +134,13 @@ struct kpl_prove_opts {
 void kpl_prove_opts_init(struct kpl_prove_opts *opts);
 
 /*
- * Proves every obligation of the scheme.  Adds one diagnostic per
- * violated obligation (error, with notes naming the conflicting
- * directives) and per unknown one (warning, rule "prove-unknown") to
- * diags; fills out (memory from arena; opts NULL: defaults).  Returns the
- * number of obligations not proved, or -1 on an internal failure (Z3
- * error, out of memory), which also adds an error with rule "internal".
+ * Proves every obligation of the scheme, the segment rules first (only
+ * when opts->layer is -1).  Adds one diagnostic per violated obligation
+ * (error, with notes naming the conflicting directives) and per unknown
+ * one (warning, rule "prove-unknown") to diags; fills out (memory from
+ * arena; opts NULL: defaults).  Returns the number of obligations not
+ * proved, or -1 on an internal failure (Z3 error, out of memory), which
+ * also adds an error with rule "internal".
  */
 int kpl_prove_scheme(const struct kpl_scheme *scheme,
                      const struct kpl_prove_opts *opts,

@@ -95,6 +95,7 @@ static void json_numbers(const struct kpl_obligation *ob, struct kpl_buf *out)
         break;
     case KPL_OBL_GAP:
     case KPL_OBL_OVERLAP:
+    case KPL_OBL_SEGMENT:
     case KPL_OBL_KIND_COUNT:
         break;
     }

@@ -2,8 +2,9 @@
 """Checks a SARIF log against the required structure of SARIF 2.1.0 (the
 parts GitHub code scanning reads) and that it reports the expected rules.
 
-    check_sarif.py FILE RULE...    exit 0 when valid and every RULE is a
-                                   result's ruleId; messages on stderr
+    check_sarif.py FILE [--errors N] RULE...
+        exit 0 when valid, every RULE is a result's ruleId and, with
+        --errors, exactly N results have level "error"; messages on stderr
 """
 import json
 import sys
@@ -54,11 +55,23 @@ def check_result(result, index, rules):
     return rule
 
 
+def parse_args(args):
+    """FILE, the expected error count (None: any) and the rules."""
+    if not args:
+        fail("usage: check_sarif.py FILE [--errors N] RULE...")
+    path, rest = args[0], args[1:]
+    errors = None
+    if rest[:1] == ["--errors"]:
+        if len(rest) < 2 or not rest[1].isdigit():
+            fail("--errors needs a count")
+        errors, rest = int(rest[1]), rest[2:]
+    return path, errors, rest
+
+
 def main():
-    if len(sys.argv) < 2:
-        fail("usage: check_sarif.py FILE RULE...")
+    path, errors, wanted = parse_args(sys.argv[1:])
     try:
-        with open(sys.argv[1], encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             log = json.load(handle)
     except ValueError as exc:
         fail(f"not JSON: {exc}")
@@ -79,11 +92,14 @@ def main():
         if not rule.get("id") or not rule.get("shortDescription", {}).get(
                 "text"):
             fail(f"rule {rule!r} lacks an id or shortDescription.text")
-    seen = {check_result(r, i, rules)
-            for i, r in enumerate(runs[0].get("results", []))}
-    missing = [r for r in sys.argv[2:] if r not in seen]
+    results = runs[0].get("results", [])
+    seen = {check_result(r, i, rules) for i, r in enumerate(results)}
+    missing = [r for r in wanted if r not in seen]
     if missing:
         fail(f"no result for rule(s) {', '.join(missing)}")
+    found = sum(1 for r in results if r.get("level") == "error")
+    if errors is not None and found != errors:
+        fail(f"{found} results of level error, expected {errors}")
 
 
 if __name__ == "__main__":

@@ -193,5 +193,25 @@ for job in "" --prove; do
     fi
 done
 
+# A failing segment rule is one violated obligation, and the text
+# summary, the JSON proof and the SARIF log all say so.
+expect 1 "prove text, layer in two segments" -- --prove "$tmp/twice.kapla"
+grep_in out ", 1 violated, 0 unknown" "summary counts the segment rule"
+expect 1 "prove sarif, layer in two segments" -- --prove --format sarif \
+    "$tmp/twice.kapla"
+check_sarif --errors 1 segment
+expect 1 "prove json, layer in two segments" -- --prove --format json \
+    "$tmp/twice.kapla"
+if python3 -c 'import json, sys
+proof = json.load(open(sys.argv[1]))["proofs"][0]
+bad = [o["kind"] for o in proof["obligations"] if o["verdict"] != "proved"]
+sys.exit(proof["verdict"] != "violated" or proof["violated"] != 1 or
+         bad != ["segment"])' "$tmp/out"; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL prove json: the segment rule is not one violated obligation"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -306,6 +306,120 @@ static void test_prove_json_counterexample(void **state)
     kpl_buf_free(&buf);
 }
 
+/* ---- segment rules ---- */
+
+/*
+ * Two 1x1 convolutions, "first" feeding "second", with no mapping (the
+ * segment rules need none), placed by segments listed as layer indices:
+ * {0, 1} is one segment per layer in network order.
+ */
+static struct kpl_scheme *two_layers(struct world *w, const int *order,
+                                     int nsegment)
+{
+    struct kpl_arch *arch = fx_arch(w->arena, 1, 1, 8, 8, 32 * 1024, 64);
+    struct kpl_network *net = fx_network(w->arena, "pair", 2);
+    fx_conv(&net->layers[0], "first", 4, 4, 4, 4, 1, 1, 1, 0);
+    fx_conv(&net->layers[1], "second", 4, 4, 4, 4, 1, 1, 1, 0);
+    fx_chain(w->arena, net);
+    struct kpl_scheme *scheme = fx_scheme(w->arena, net, arch, 1);
+    struct kpl_region whole = fx_region(0, 1, 0, 1);
+    for (int s = 0; s < nsegment; s++) {
+        fx_segment(w->arena, scheme, 1, &order[s], &whole, false);
+    }
+    return scheme;
+}
+
+static const struct kpl_obligation *find_rule(const struct world *w,
+                                              const char *rule)
+{
+    for (int i = 0; i < w->proof.count; i++) {
+        const struct kpl_obligation *ob = &w->proof.obligations[i];
+        if (strcmp(ob->rule, rule) == 0) {
+            return ob;
+        }
+    }
+    return NULL;
+}
+
+static int count_errors(const struct world *w, const char *rule)
+{
+    int n = 0;
+    for (const struct kpl_diag *d = w->diags.head; d; d = d->next) {
+        n += d->severity == KPL_SEV_ERROR && strcmp(d->rule, rule) == 0;
+    }
+    return n;
+}
+
+/*
+ * Each failing segment rule is one violated obligation: the counts, the
+ * return value and the JSON verdict say so, and the diagnostic is
+ * reported once, by the prover.
+ */
+static void assert_one_segment_failure(struct world *w, const char *what)
+{
+    const struct kpl_obligation *ob = find_rule(w, "segment");
+    assert_non_null(ob);
+    assert_string_equal(kpl_obligation_kind_name(ob->kind), "segment");
+    assert_int_equal(ob->verdict, KPL_VERDICT_VIOLATED);
+    assert_non_null(ob->diag);
+    assert_non_null(strstr(ob->message, what));
+    assert_int_equal(w->proof.violated, 1);
+    assert_int_equal(w->proof.proved + w->proof.violated, w->proof.count);
+    assert_int_equal(count_errors(w, "segment"), 1);
+
+    struct kpl_buf buf;
+    kpl_buf_init(&buf);
+    kpl_proof_render_json(&w->proof, &w->diags, NULL, &buf);
+    assert_non_null(strstr(buf.data, "\"verdict\": \"violated\""));
+    assert_non_null(strstr(buf.data, "\"violated\": 1,"));
+    assert_non_null(strstr(buf.data, "\"kind\": \"segment\", "
+                                     "\"rule\": \"segment\""));
+    kpl_buf_free(&buf);
+}
+
+static void test_prove_segment_out_of_order_violated(void **state)
+{
+    struct world *w = *state;
+    int order[] = {1, 0};
+    int bad = prove(w, two_layers(w, order, 2));
+    dump(w);
+    assert_int_equal(bad, 1);
+    assert_one_segment_failure(w, "comes before the segment of 'first'");
+}
+
+static void test_prove_layer_in_two_segments_violated(void **state)
+{
+    struct world *w = *state;
+    int order[] = {0, 0, 1};
+    int bad = prove(w, two_layers(w, order, 3));
+    dump(w);
+    assert_int_equal(bad, 1);
+    assert_one_segment_failure(w, "'first' is in two segments");
+}
+
+static void test_prove_layer_in_no_segment_violated(void **state)
+{
+    struct world *w = *state;
+    int order[] = {0};
+    int bad = prove(w, two_layers(w, order, 1));
+    dump(w);
+    assert_int_equal(bad, 1);
+    assert_one_segment_failure(w, "'second'");
+}
+
+/* Segments in network order add no obligation and no diagnostic. */
+static void test_prove_segments_in_order_proved(void **state)
+{
+    struct world *w = *state;
+    int order[] = {0, 1};
+    int bad = prove(w, two_layers(w, order, 2));
+    dump(w);
+    assert_int_equal(bad, 0);
+    assert_null(find_rule(w, "segment"));
+    assert_int_equal(w->proof.proved, w->proof.count);
+    assert_null(w->diags.head);
+}
+
 /* ---- parameters ---- */
 
 static struct kpl_expr *param_ref(struct kpl_arena *arena, const char *name)
@@ -819,6 +933,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_prove_resource_limit_gives_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prove_json_counterexample,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_prove_segment_out_of_order_violated, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_prove_layer_in_two_segments_violated, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_prove_layer_in_no_segment_violated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prove_segments_in_order_proved,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_prove_parameter_range_valid,
                                         setup, teardown),
