@@ -159,14 +159,16 @@ void kpl_prover_end(struct kpl_prover *pv, struct kpl_obligation *ob,
 
 /* ---- queries ---- */
 
-static unsigned remaining_ms(struct kpl_prover *pv)
+/*
+ * Whether the current obligation has spent its time.  Compared in exact
+ * time, not in whole milliseconds left: a budget of 1 ms is not spent
+ * after a few microseconds of building formulas.  Each query itself is
+ * bounded by the context's timeout, the whole budget (at least 1 ms).
+ */
+static bool budget_spent(struct kpl_prover *pv)
 {
-    double spent = (kpl_prover_now() - pv->start) * 1000.0;
-    double left = (double)pv->opts.timeout_ms - spent;
-    if (left < 1.0) {
-        return 0;
-    }
-    return (unsigned)left;
+    double spent_ms = (kpl_prover_now() - pv->start) * 1000.0;
+    return spent_ms >= (double)pv->opts.timeout_ms;
 }
 
 static Z3_lbool check_once(struct kpl_prover *pv, Z3_ast bounds,
@@ -174,7 +176,7 @@ static Z3_lbool check_once(struct kpl_prover *pv, Z3_ast bounds,
 {
     struct kpl_smt *smt = &pv->smt;
     *model = NULL;
-    if (remaining_ms(pv) == 0) {
+    if (budget_spent(pv)) {
         snprintf(pv->reason, sizeof pv->reason, "timeout");
         return Z3_L_UNDEF;
     }

@@ -285,6 +285,38 @@ static void test_prove_resource_limit_gives_unknown(void **state)
     assert_non_null(ob->reason);
 }
 
+/*
+ * A budget of 1 ms per obligation (--prove-timeout 1) is spent only after
+ * 1 ms: Z3 is asked, and an obligation that ends unknown for a timeout
+ * has used its whole budget, never a few microseconds.  Whether Z3
+ * decides a query within 1 ms depends on the machine, so the verdicts
+ * themselves are not asserted.
+ */
+static void test_prove_one_ms_budget_is_spent_before_timeout(void **state)
+{
+    struct world *w = *state;
+    struct kpl_scheme *scheme = fx_conv2_a(w->arena,
+                                           fx_arch_multinode(w->arena));
+    struct kpl_prove_opts opts;
+    kpl_prove_opts_init(&opts);
+    opts.timeout_ms = 1;
+    int bad = kpl_prove_scheme(scheme, &opts, w->arena, &w->diags,
+                               &w->proof);
+    assert_true(bad >= 0);
+    assert_int_equal(w->proof.violated, 0);
+    for (int i = 0; i < w->proof.count; i++) {
+        const struct kpl_obligation *ob = &w->proof.obligations[i];
+        bool timed_out = ob->verdict == KPL_VERDICT_UNKNOWN &&
+                         strcmp(ob->reason, "timeout") == 0;
+        if (timed_out && ob->seconds < 0.000999) {
+            print_message("%s of '%s' timed out after %.6f s\n",
+                          kpl_obligation_kind_name(ob->kind), ob->layer_name,
+                          ob->seconds);
+            fail();
+        }
+    }
+}
+
 /* The proof's JSON names the obligation, its verdict and counterexample. */
 static void test_prove_json_counterexample(void **state)
 {
@@ -932,6 +964,9 @@ int main(void)
             test_prove_pinned_window_fails_coverage, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_prove_resource_limit_gives_unknown, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_prove_one_ms_budget_is_spent_before_timeout, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(test_prove_json_counterexample,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
