@@ -186,6 +186,9 @@ int kpl_solve_program(struct kpl_program *prog,
         return 1;
     }
     bool derive = req->training && !net->training;
+    if (derive && kpl_network_check_training_names(net, &prog->diags) > 0) {
+        return 1;
+    }
     const struct kpl_network *target =
         derive ? kpl_network_training(net, prog->arena) : net;
     if (target == NULL) {

@@ -87,6 +87,16 @@ const struct kpl_item *kpl_program_find_item(const struct kpl_program *p,
 struct kpl_network *kpl_network_training(const struct kpl_network *net,
                                          struct kpl_arena *arena);
 
+/*
+ * Reports (rule "duplicate") every input or layer of a forward network
+ * whose name training would give a derived layer: `a.dx` when layer `a`
+ * has a data gradient, `a.dw` when it has a weight gradient.  Call it
+ * before kpl_network_training, which assumes the names are free.  Returns
+ * the number of errors reported.
+ */
+int kpl_network_check_training_names(const struct kpl_network *net,
+                                     struct kpl_diags *diags);
+
 /* Evaluates an integer expression with the scheme's parameter values. */
 bool kpl_expr_eval(const struct kpl_expr *expr, const struct kpl_param *ps,
                    int nparam, int64_t *value);

@@ -728,6 +728,9 @@ struct kpl_network *resolve_network(struct resolver *rs,
         return NULL;
     }
     if (net != NULL && net->training) {
+        if (kpl_network_check_training_names(net, rs->diags) > 0) {
+            return NULL;
+        }
         net = kpl_network_training(net, rs->arena);
     }
     return net;

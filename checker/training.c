@@ -7,9 +7,14 @@
  * producers are the gradients flowing back from the forward layer's
  * consumers (or the forward layer itself for an output layer), and for
  * NAME.dw also the forward producers whose activations it reads.
+ *
+ * The derived names share the network's namespace: an input or layer that
+ * already has one of them makes the training graph ambiguous, and
+ * kpl_network_check_training_names reports it before the graph is built.
  */
 #include "checker/resolve.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool has_weights(const struct kpl_layer *layer)
@@ -73,6 +78,117 @@ static struct kpl_ref *backward_prevs(struct kpl_arena *arena,
     }
     *count = n;
     return refs;
+}
+
+/* The forward layer named by the first len bytes of name, or -1. */
+static int layer_named(const struct kpl_network *net, const char *name,
+                       size_t len)
+{
+    for (int l = 0; l < net->nlayer; l++) {
+        const char *other = net->layers[l].name;
+        if (strncmp(other, name, len) == 0 && other[len] == '\0') {
+            return l;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Whether training derives a layer called name from one of net's layers;
+ * if so, sets *forward to that layer and *role to the derived layer's role.
+ */
+static bool derived_name(const struct kpl_network *net, const char *name,
+                         int *forward, enum kpl_role *role)
+{
+    size_t len = strlen(name);
+    if (len < 4 || name[len - 3] != '.') {
+        return false;
+    }
+    const char *suffix = name + len - 2;
+    int f = layer_named(net, name, len - 3);
+    if (f < 0) {
+        return false;
+    }
+
+    const struct kpl_layer *fwd = &net->layers[f];
+    if (strcmp(suffix, "dx") == 0 && reads_a_layer(fwd)) {
+        *role = KPL_ROLE_DATA_GRAD;
+    } else if (strcmp(suffix, "dw") == 0 && has_weights(fwd)) {
+        *role = KPL_ROLE_WEIGHT_GRAD;
+    } else {
+        return false;
+    }
+    *forward = f;
+    return true;
+}
+
+/* A name that training needs, taken by an input or a layer. */
+struct taken_name {
+    const char *name;
+    struct kpl_span span;
+    int forward;
+    enum kpl_role role;
+};
+
+static int compare_taken(const void *a, const void *b)
+{
+    const struct taken_name *x = a;
+    const struct taken_name *y = b;
+    return x->span.start < y->span.start ? -1 : x->span.start > y->span.start;
+}
+
+static void add_if_taken(const struct kpl_network *net, const char *name,
+                         struct kpl_span span, struct taken_name *list,
+                         int *count)
+{
+    struct taken_name *t = &list[*count];
+    if (derived_name(net, name, &t->forward, &t->role)) {
+        t->name = name;
+        t->span = span;
+        (*count)++;
+    }
+}
+
+static void report_taken(const struct kpl_network *net,
+                         const struct taken_name *t, struct kpl_diags *diags)
+{
+    const struct kpl_layer *fwd = &net->layers[t->forward];
+    const char *what = t->role == KPL_ROLE_DATA_GRAD ? "data" : "weight";
+    struct kpl_diag *d = kpl_error(
+        diags, "duplicate", t->span,
+        "'%s' is also the name of the %s gradient that training derives "
+        "from layer '%s'; rename it", t->name, what, fwd->name);
+    kpl_diag_note(diags, d, fwd->span, "layer '%s' is defined here",
+                  fwd->name);
+}
+
+int kpl_network_check_training_names(const struct kpl_network *net,
+                                     struct kpl_diags *diags)
+{
+    size_t slots = (size_t)net->ninput + (size_t)net->nlayer + 1;
+    struct taken_name *list = calloc(slots, sizeof *list);
+    if (list == NULL) {
+        kpl_error(diags, "internal", net->span, "out of memory");
+        return 1;
+    }
+
+    int count = 0;
+    for (int i = 0; i < net->ninput; i++) {
+        add_if_taken(net, net->inputs[i].name, net->inputs[i].span, list,
+                     &count);
+    }
+    for (int l = 0; l < net->nlayer; l++) {
+        add_if_taken(net, net->layers[l].name, net->layers[l].span, list,
+                     &count);
+    }
+
+    /* Inputs and layers are listed apart: report in source order. */
+    qsort(list, (size_t)count, sizeof *list, compare_taken);
+    for (int i = 0; i < count; i++) {
+        report_taken(net, &list[i], diags);
+    }
+    free(list);
+    return count;
 }
 
 static bool add_backward(struct kpl_arena *arena,
