@@ -35,6 +35,7 @@ struct netctx {
     struct node *nodes;
     struct kpl_names names; /* node name -> index */
     bool training;
+    const struct kpl_ast_layer *training_flag; /* the first `training;` */
     bool failed;
 };
 
@@ -68,6 +69,23 @@ static int find_node(const struct netctx *nc, const char *name)
     return kpl_names_get(&nc->names, name);
 }
 
+/* `training;`: sets the flag, or reports it given twice. */
+static void take_training_flag(struct netctx *nc,
+                               const struct kpl_ast_layer *s)
+{
+    if (nc->training_flag == NULL) {
+        nc->training_flag = s;
+        nc->training = true;
+        return;
+    }
+    struct kpl_diags *diags = nc->rs->diags;
+    struct kpl_diag *d = kpl_error(diags, "duplicate", s->name_span,
+                                   "flag '%s' given twice", s->name);
+    kpl_diag_note(diags, d, nc->training_flag->name_span,
+                  "first given here");
+    nc->failed = true;
+}
+
 /* Pass 1: kinds, flags and duplicate names. */
 static void collect_nodes(struct netctx *nc)
 {
@@ -88,7 +106,7 @@ static void collect_nodes(struct netctx *nc)
     for (const struct kpl_ast_layer *s = nc->ast->stmts; s; s = s->next) {
         if (s->kind == NULL) {
             if (strcmp(s->name, "training") == 0) {
-                nc->training = true;
+                take_training_flag(nc, s);
             } else {
                 kpl_error(diags, "unknown-name", s->name_span,
                           "unknown network flag '%s'; the only flag is "
@@ -364,8 +382,8 @@ static void read_shape(struct netctx *nc, const struct node *n,
 
 struct window_vals {
     int64_t r, s, sx, sy, px, py;
-    bool has_window, has_pad;
-    struct kpl_span window_span;
+    bool has_window, has_stride, has_pad;
+    struct kpl_span window_span, stride_span, pad_span;
 };
 
 static void read_pair(struct netctx *nc, const struct kpl_option *o,
@@ -410,9 +428,12 @@ static void read_options(struct netctx *nc, const struct node *n,
             wv->window_span = o->span;
         } else if (which == 1) {
             read_pair(nc, o, 1, &wv->sx, &wv->sy);
+            wv->has_stride = true;
+            wv->stride_span = o->span;
         } else {
             read_pair(nc, o, 0, &wv->px, &wv->py);
             wv->has_pad = true;
+            wv->pad_span = o->span;
         }
     }
 }
@@ -562,6 +583,61 @@ static bool layer_outputs(struct netctx *nc, struct node *n,
     return true;
 }
 
+/*
+ * An fc layer reads its whole input at once: a window, when written, must
+ * be the input's size, and a stride or a pad would mean nothing.
+ */
+static bool fc_options_fit(struct netctx *nc, const struct node *n,
+                           const struct window_vals *wv,
+                           const struct kpl_layer *l)
+{
+    struct kpl_diags *diags = nc->rs->diags;
+    bool ok = true;
+    if (wv->has_window && (wv->r != l->in_h || wv->s != l->in_w)) {
+        kpl_error(diags, "shape", wv->window_span,
+                  "window %lldx%lld of fc layer '%s' does not cover its "
+                  "%lldx%lld input; an fc window is the whole input "
+                  "(leave it out)", (long long)wv->r, (long long)wv->s,
+                  n->ast->name, (long long)l->in_h, (long long)l->in_w);
+        ok = false;
+    }
+    if (wv->has_stride) {
+        kpl_error(diags, "shape", wv->stride_span,
+                  "fc layer '%s' takes no stride: its window covers its "
+                  "whole input", n->ast->name);
+        ok = false;
+    }
+    if (wv->has_pad) {
+        kpl_error(diags, "shape", wv->pad_span,
+                  "fc layer '%s' takes no pad: its window covers its "
+                  "whole input", n->ast->name);
+        ok = false;
+    }
+    return ok;
+}
+
+/*
+ * An explicit pad, like the implied one, is at most R - 1 rows and S - 1
+ * columns on each side: a row more would hold no input under any window.
+ */
+static bool pad_fits_window(struct netctx *nc, const struct node *n,
+                            const struct window_vals *wv)
+{
+    if (!wv->has_pad || (wv->px < wv->r && wv->py < wv->s)) {
+        return true;
+    }
+    bool rows = wv->px >= wv->r;
+    int64_t pad = rows ? wv->px : wv->py;
+    int64_t window = rows ? wv->r : wv->s;
+    const char *unit = rows ? "row" : "column";
+    kpl_error(nc->rs->diags, "shape", wv->pad_span,
+              "'%s' pads %lld %s%s on each side but its window of %lld "
+              "allows at most %lld", n->ast->name, (long long)pad, unit,
+              pad == 1 ? "" : "s", (long long)window,
+              (long long)(window - 1));
+    return false;
+}
+
 static void shape_layer(struct netctx *nc, struct node *n,
                         struct kpl_layer *l)
 {
@@ -600,6 +676,10 @@ static void shape_layer(struct netctx *nc, struct node *n,
             return;
         }
     }
+    if (n->layer_kind == KPL_LAYER_FC && !fc_options_fit(nc, n, &wv, l)) {
+        nc->failed = true;
+        return;
+    }
     if (!layer_outputs(nc, n, &sv, &wv, l)) {
         nc->failed = true;
         return;
@@ -607,6 +687,10 @@ static void shape_layer(struct netctx *nc, struct node *n,
     if ((n->layer_kind == KPL_LAYER_CONV || n->layer_kind == KPL_LAYER_POOL ||
          n->layer_kind == KPL_LAYER_DWCONV) && !wv.has_window) {
         wv.r = wv.s = 1;
+    }
+    if (!pad_fits_window(nc, n, &wv)) {
+        nc->failed = true;
+        return;
     }
 
     l->r = wv.r;

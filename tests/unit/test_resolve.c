@@ -131,6 +131,42 @@ static void test_resolve_rejects_inconsistent_shapes(void **state)
     kpl_program_free(prog);
 }
 
+static void test_resolve_accepts_whole_fc_window_and_widest_pad(void **state)
+{
+    (void)state;
+    struct kpl_program *prog = resolve_text(
+        "network n {\n"
+        "    input i [C=2, H=6, W=4];\n"
+        "    fc f <- i [K=3] window 6 x 4;\n"
+        "    conv c <- i [K=2, H=6, W=4] window 3 pad 2;\n"
+        "}\n");
+    assert_int_equal(prog->diags.nerrors, 0);
+    const struct kpl_network *net = kpl_program_network(prog, "n");
+    assert_non_null(net);
+    /* The written fc window is the input's size, as an unwritten one. */
+    assert_int_equal(net->layers[0].r, 6);
+    assert_int_equal(net->layers[0].s, 4);
+    /* Window 3: a pad of 2 on each side is the most allowed. */
+    assert_int_equal(net->layers[1].pad_x, 2);
+    assert_int_equal(net->layers[1].pad_y, 2);
+    kpl_program_free(prog);
+}
+
+static void test_resolve_rejects_pad_wider_than_window(void **state)
+{
+    (void)state;
+    struct kpl_program *prog = resolve_text(
+        "network n {\n"
+        "    input i [C=2, H=8, W=8];\n"
+        "    conv c <- i [K=2, H=8, W=8] window 3 pad 3 x 1;\n"
+        "}\n");
+    assert_first_error(prog, "shape",
+                       "'c' pads 3 rows on each side but its window of 3 "
+                       "allows at most 2");
+    assert_null(kpl_program_network(prog, "n"));
+    kpl_program_free(prog);
+}
+
 static void test_resolve_derives_training_layers(void **state)
 {
     (void)state;
@@ -236,6 +272,8 @@ int main(void)
         cmocka_unit_test(test_resolve_reports_cycle),
         cmocka_unit_test(test_resolve_infers_shapes_and_padding),
         cmocka_unit_test(test_resolve_rejects_inconsistent_shapes),
+        cmocka_unit_test(test_resolve_accepts_whole_fc_window_and_widest_pad),
+        cmocka_unit_test(test_resolve_rejects_pad_wider_than_window),
         cmocka_unit_test(test_resolve_derives_training_layers),
         cmocka_unit_test(test_resolve_evaluates_parameters),
         cmocka_unit_test(test_resolve_finds_bundles_by_identifier),
