@@ -272,6 +272,13 @@ static void prop_pes(struct resolver *rs, struct kpl_arch *a,
             at_end(rs, w->next);
             continue;
         }
+        /* A grid starts with a number, or a name followed by 'x'. */
+        if (w->kind == KPL_WORD_IDENT && !word_is(w->next, "x")) {
+            kpl_error(rs->diags, "unknown-name", w->span,
+                      "unknown dataflow '%s'; expected rowstationary or "
+                      "systolic", w->text);
+            continue;
+        }
         if (grid_clause(rs, &w, cl->span, &a->pe_rows, &a->pe_cols) &&
             take_words(rs, &w, cl->span, "per", "node")) {
             at_end(rs, w);
