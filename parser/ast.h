@@ -226,7 +226,11 @@ enum kpl_item_kind {
 struct kpl_item {
     enum kpl_item_kind kind;
     struct kpl_span span;
-    /* IMPORT: `import "path";` (quoted) or `import NAME;` (bundled) */
+    /*
+     * IMPORT: `import "path";` (quoted) or `import NAME;` (bundled); NULL
+     * when the quoted path was malformed (reported by the scanner), so
+     * that the loader does not try to read it.
+     */
     const char *import_path;
     bool import_bundled;
     struct kpl_ast_arch *arch;

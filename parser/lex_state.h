@@ -77,7 +77,10 @@ struct kpl_lex_number *kpl_lex_decimal(struct kpl_parser *p,
                                        struct kpl_span span,
                                        const char *text, size_t len);
 
-/* A quoted string token: checks escapes and returns the unquoted text. */
+/*
+ * A quoted string token: checks escapes and returns the unquoted text, or
+ * NULL after reporting a bad escape or byte.
+ */
 const char *kpl_lex_string(struct kpl_parser *p, struct kpl_span span,
                            const char *text, size_t len);
 

@@ -275,12 +275,17 @@ struct kpl_lex_number *kpl_lex_decimal(struct kpl_parser *p,
     return number;
 }
 
-/* text is the whole token, quotes included; only \" and \\ escape. */
+/*
+ * text is the whole token, quotes included; only \" and \\ escape.  A
+ * string with a bad escape or byte gives NULL: its text is not what the
+ * author meant, so nothing (an import) may act on it.
+ */
 const char *kpl_lex_string(struct kpl_parser *p, struct kpl_span span,
                            const char *text, size_t len)
 {
     char *out = kpl_parse_node(p, len);
     size_t n = 0;
+    bool bad = false;
 
     if (out == NULL) {
         return "";
@@ -295,14 +300,16 @@ const char *kpl_lex_string(struct kpl_parser *p, struct kpl_span span,
             if (text[i] != '"' && text[i] != '\\') {
                 kpl_lex_error(p, at, "unknown escape '\\%c' in string, "
                               "only '\\\"' and '\\\\' are allowed", text[i]);
+                bad = true;
             }
         } else if (text[i] == '\0') {
             kpl_lex_error(p, at, "unexpected byte 0x00 in string");
+            bad = true;
         }
         out[n++] = text[i];
     }
     out[n] = '\0';
-    return out;
+    return bad ? NULL : out;
 }
 
 /* ---- the scanner as the parser sees it ---- */

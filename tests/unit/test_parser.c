@@ -609,6 +609,24 @@ static void test_lexer_reports_unknown_escape(void **state)
         "           ^~\n");
 }
 
+static void test_parser_drops_malformed_import_paths(void **state)
+{
+    struct parsed r;
+    (void)state;
+
+    /* Both imports stay in the tree, without a path the loader would
+     * try to read. */
+    parse_text(&r, "import \"a\\qb\";\nimport \"lib.kapla\n;\n");
+    assert_int_equal(r.diags.nerrors, 2);
+    const struct kpl_item *first = r.file->items;
+    assert_non_null(first);
+    assert_int_equal(first->kind, KPL_ITEM_IMPORT);
+    assert_null(first->import_path);
+    assert_non_null(first->next);
+    assert_null(first->next->import_path);
+    done(&r);
+}
+
 static void test_lexer_reports_integer_overflow(void **state)
 {
     (void)state;
@@ -768,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_lexer_reports_binary_bytes_once),
         cmocka_unit_test(test_lexer_reports_unterminated_string),
         cmocka_unit_test(test_lexer_reports_unknown_escape),
+        cmocka_unit_test(test_parser_drops_malformed_import_paths),
         cmocka_unit_test(test_lexer_reports_integer_overflow),
         cmocka_unit_test(test_lexer_reports_huge_decimal),
         cmocka_unit_test(test_lexer_reports_non_ascii_character),
