@@ -208,8 +208,27 @@ static bool check_stack_counts(const struct layer_check *lc, int level)
     return ok;
 }
 
+/*
+ * Copies that do not fit the hardware leave coverage unchecked: the copies
+ * are to change anyway, and counting a huge stack would take long.  The
+ * REGF level is counted per GBUF tile, so it goes with the GBUF level.
+ */
+static void skip_coverage(struct layer_check *lc, int level,
+                          struct kpl_diag *diag)
+{
+    const struct kpl_level_map *lm = &lc->map->level[level];
+    bool both = level == KPL_LEVEL_GBUF && lc->usable[KPL_LEVEL_REGF];
+    lc->usable[level] = false;
+    if (level == KPL_LEVEL_GBUF) {
+        lc->usable[KPL_LEVEL_REGF] = false;
+    }
+    kpl_diag_note(lc->diags, diag, lm->span,
+                  "%s%s coverage is not checked until the copies fit",
+                  level_name(level), both ? " and regf" : "");
+}
+
 /* The region lies in the mesh and holds nodes; false when not. */
-static bool check_region(const struct layer_check *lc)
+static bool check_region(struct layer_check *lc)
 {
     const struct kpl_arch *arch = lc->scheme->arch;
     const struct kpl_region *r = lc->region;
@@ -217,9 +236,10 @@ static bool check_region(const struct layer_check *lc)
     format_region(r, text, sizeof text);
 
     if (kpl_region_nodes(r) == 0) {
-        kpl_error(lc->diags, "fan-out", lc->region_span,
-                  "region %s of layer '%s' holds no node", text,
-                  lc->layer->name);
+        struct kpl_diag *diag = kpl_error(
+            lc->diags, "fan-out", lc->region_span,
+            "region %s of layer '%s' holds no node", text, lc->layer->name);
+        skip_coverage(lc, KPL_LEVEL_GBUF, diag);
         return false;
     }
     if (r->row0 < 0 || r->col0 < 0 || r->row1 > arch->node_rows ||
@@ -256,6 +276,7 @@ static void check_fanout(struct layer_check *lc)
             lc->layer->name, copies, factors, pes, arch->pe_rows,
             arch->pe_cols);
         note_stacks(lc, regf, diag);
+        skip_coverage(lc, KPL_LEVEL_REGF, diag);
     }
 
     if (!check_region(lc)) {
@@ -274,6 +295,7 @@ static void check_fanout(struct layer_check *lc)
             lc->layer->name, copies, factors, text, nodes);
         note_stacks(lc, gbuf, diag);
         kpl_diag_note(lc->diags, diag, lc->region_span, "region given here");
+        skip_coverage(lc, KPL_LEVEL_GBUF, diag);
     }
 }
 

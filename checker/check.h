@@ -6,7 +6,8 @@
  *                on-chip data exceeds its region's total GBUF
  *   fan-out      stacks ask for more PEs or nodes than there are; a region
  *                lies outside the mesh; regions of a segment overlap
- *   coverage     some iteration point is computed twice, or never
+ *   coverage     some iteration point is computed twice, or never (not
+ *                counted for a level whose copies do not fit: fan-out)
  *   containment  a REGF tile exceeds the GBUF tile of its tensor; an ifm
  *                tile is smaller than the window its ofm tile needs
  *   segment      a layer is in no segment or in two; segments out of
