@@ -22,7 +22,7 @@
 /* A layer taking this share of the planned energy is polished, with
  * this many pricings times its share (intra_polish gives it at least
  * 3000): the budget of a whole network's polish is bounded. */
-#define POLISH_SHARE 0.01
+#define POLISH_SHARE 0.02
 #define POLISH_PRICINGS 200000
 
 /* Two layers plan alike when everything the search reads is equal. */
