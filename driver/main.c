@@ -6,12 +6,13 @@
  * (summaries, schemes, JSON, SARIF) to stdout or -o FILE.  Exit codes:
  * 0 clean, 1 errors found, 2 usage or I/O, 3 internal failure.
  */
-#define _XOPEN_SOURCE 700 /* realpath */
+#define _XOPEN_SOURCE 700 /* realpath, mkstemp, fchmod, fsync */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kaplac/kaplac.h"
@@ -325,25 +326,141 @@ static bool load_one(struct kpl_program *prog, const char *file)
     return ok;
 }
 
+static bool write_stream(FILE *fp, const struct kpl_buf *buf)
+{
+    return fwrite(buf->data ? buf->data : "", 1, buf->len, fp) == buf->len;
+}
+
+static void report_write_error(const char *path, int err)
+{
+    fprintf(stderr, "kaplac: error: cannot write '%s': %s\n", path,
+            strerror(err));
+}
+
+/* Writes buf to fp and closes it; returns 0 or the errno of the failure.
+ * sync makes the data durable first (before a rename publishes it). */
+static int write_and_close(FILE *fp, const struct kpl_buf *buf, bool sync)
+{
+    errno = 0;
+    int err = 0;
+    if (!write_stream(fp, buf) || fflush(fp) != 0 ||
+        (sync && fsync(fileno(fp)) != 0)) {
+        err = errno != 0 ? errno : EIO;
+    }
+    if (fclose(fp) != 0 && err == 0) {
+        err = errno != 0 ? errno : EIO;
+    }
+    return err;
+}
+
+/* Truncates path and writes buf into it: for devices and pipes, which
+ * hold nothing to lose, and for files in directories we may not add to. */
+static bool write_in_place(const char *path, const struct kpl_buf *buf)
+{
+    FILE *fp = fopen(path, "w");
+    int err = fp != NULL ? write_and_close(fp, buf, false) : errno;
+    if (err != 0) {
+        report_write_error(path, err);
+    }
+    return err == 0;
+}
+
+/* The permissions a new file gets: what fopen would give it. */
+static mode_t new_file_mode(void)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    return (mode_t)0666 & ~mask;
+}
+
+/* "DIR/.kaplac-XXXXXX" beside dest, for mkstemp; NULL when out of memory. */
+static char *temp_name_beside(const char *dest)
+{
+    const char *slash = strrchr(dest, '/');
+    int dir_len = slash ? (int)(slash - dest + 1) : 0;
+    size_t size = (size_t)dir_len + sizeof ".kaplac-XXXXXX";
+    char *name = malloc(size);
+    if (name != NULL) {
+        snprintf(name, size, "%.*s.kaplac-XXXXXX", dir_len, dest);
+    }
+    return name;
+}
+
+/* Gives the temporary file fd its permissions and fills it with buf;
+ * closes fd.  Returns 0 or the errno of the failure. */
+static int fill_temp(int fd, mode_t mode, const struct kpl_buf *buf)
+{
+    FILE *fp = fchmod(fd, mode) == 0 ? fdopen(fd, "w") : NULL;
+    if (fp == NULL) {
+        int err = errno;
+        close(fd);
+        return err;
+    }
+    return write_and_close(fp, buf, true);
+}
+
+/*
+ * Writes buf to a temporary file in the target's directory and renames it
+ * over the target, so the target is either untouched or complete.  A
+ * symbolic link is followed: the file it points to is replaced.  old is
+ * the target's status, NULL when it does not exist yet.
+ */
+static bool replace_file(const char *path, const struct stat *old,
+                         const struct kpl_buf *buf)
+{
+    char real[PATH_MAX];
+    const char *dest = old != NULL && realpath(path, real) ? real : path;
+    char *temp = temp_name_beside(dest);
+    if (temp == NULL) {
+        fprintf(stderr, "kaplac: error: out of memory\n");
+        return false;
+    }
+
+    int fd = mkstemp(temp);
+    if (fd < 0) {
+        int err = errno;
+        free(temp);
+        if (old != NULL && err == EACCES) {
+            return write_in_place(path, buf);
+        }
+        report_write_error(path, err);
+        return false;
+    }
+
+    mode_t mode = old != NULL ? old->st_mode & 07777 : new_file_mode();
+    int err = fill_temp(fd, mode, buf);
+    if (err == 0 && rename(temp, dest) != 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        report_write_error(path, err);
+        unlink(temp);
+    }
+    free(temp);
+    return err == 0;
+}
+
+/* Writes the run's output to standard output, or to path (-o). */
 static bool write_output(const char *path, const struct kpl_buf *buf)
 {
     if (buf->failed) {
         fprintf(stderr, "kaplac: error: out of memory\n");
         return false;
     }
-    FILE *fp = path ? fopen(path, "w") : stdout;
-    if (fp == NULL) {
-        fprintf(stderr, "kaplac: error: cannot write '%s': %s\n", path,
-                strerror(errno));
-        return false;
+    if (path == NULL) {
+        bool ok = write_stream(stdout, buf) && fflush(stdout) == 0;
+        if (!ok) {
+            fprintf(stderr, "kaplac: error: cannot write standard output\n");
+        }
+        return ok;
     }
-    bool ok = fwrite(buf->data ? buf->data : "", 1, buf->len, fp) == buf->len;
-    ok = (path ? fclose(fp) == 0 : fflush(fp) == 0) && ok;
-    if (!ok) {
-        fprintf(stderr, "kaplac: error: cannot write '%s'\n",
-                path ? path : "standard output");
+
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode)) {
+        return write_in_place(path, buf);
     }
-    return ok;
+    return replace_file(path, exists ? &st : NULL, buf);
 }
 
 static void print_diags(struct kpl_diags *diags)
@@ -403,6 +520,15 @@ static struct kpl_program *compile_one(struct batch *b, const char *file)
     return prog;
 }
 
+static void compile_all(struct batch *b, const struct options *o)
+{
+    for (int f = 0; f < o->nfile; f++) {
+        if (compile_one(b, o->files[f]) == NULL) {
+            return;
+        }
+    }
+}
+
 static void finish_one(struct batch *b, struct kpl_program *prog)
 {
     b->oom = b->oom || kpl_arena_failed(prog->arena);
@@ -448,11 +574,31 @@ static int verdict(const struct batch *b, const struct options *o)
     return EXIT_CLEAN;
 }
 
-/* Writes the run's output: text to stdout and diagnostics to stderr, or one
- * JSON or SARIF document holding everything. */
+/* Says that a failed run left the -o file as it was. */
+static void note_not_written(const struct options *o)
+{
+    if (o->output != NULL) {
+        fprintf(stderr, "kaplac: note: -o '%s' not written: the run "
+                "failed\n", o->output);
+    }
+}
+
+/*
+ * Writes the run's output: text to stdout and diagnostics to stderr, or one
+ * JSON or SARIF document holding everything.  A run that failed (exit 2 or
+ * 3) leaves an -o file as it was; its diagnostics then go to stderr as
+ * text, whatever the format.
+ */
 static int emit(struct batch *b, const struct options *o, struct kpl_buf *out,
                 int code)
 {
+    bool failed = code == EXIT_USAGE || code == EXIT_INTERNAL;
+    if (failed && o->output != NULL) {
+        print_diags(&b->diags);
+        note_not_written(o);
+        return code;
+    }
+
     if (o->format == FORMAT_JSON && o->job == JOB_LINT) {
         kpl_diags_render_json(&b->diags, ".", out);
     } else if (o->format == FORMAT_SARIF) {
@@ -507,13 +653,9 @@ static int run_lint(struct batch *b, const struct options *o)
 {
     struct kpl_buf out;
     kpl_buf_init(&out);
-    for (int f = 0; f < o->nfile; f++) {
-        struct kpl_program *prog = compile_one(b, o->files[f]);
-        if (prog == NULL) {
-            break;
-        }
-        lint_program(prog, o, &out);
-        finish_one(b, prog);
+    for (int p = 0; p < b->nprog; p++) {
+        lint_program(b->progs[p], o, &out);
+        finish_one(b, b->progs[p]);
     }
     if (b->nscheme == 0 && o->format == FORMAT_TEXT && !o->quiet &&
         b->diags.nerrors == 0) {
@@ -589,15 +731,11 @@ static int run_prove(struct batch *b, const struct options *o)
     int nproof = 0;
     bool failed = false;
     bool proved_all = true;
-    for (int f = 0; f < o->nfile && !failed; f++) {
-        struct kpl_program *prog = compile_one(b, o->files[f]);
-        if (prog == NULL) {
-            break;
-        }
-        int rc = prove_program(prog, o, &popts, &out, &nproof);
+    for (int p = 0; p < b->nprog && !failed; p++) {
+        int rc = prove_program(b->progs[p], o, &popts, &out, &nproof);
         failed = rc < 0;
         proved_all = proved_all && rc == 0;
-        finish_one(b, prog);
+        finish_one(b, b->progs[p]);
     }
     if (o->format == FORMAT_JSON) {
         /* Every diagnostic, also those no obligation owns (syntax, I/O). */
@@ -698,24 +836,83 @@ static int run_solve(struct kpl_program *prog, struct options *o)
         rc = ok ? EXIT_CLEAN : EXIT_USAGE;
     } else {
         rc = rc == 1 ? EXIT_FOUND : EXIT_INTERNAL;
+        note_not_written(o);
     }
     kpl_buf_free(&scheme_text);
     kpl_buf_free(&summary);
     return rc;
 }
 
-/* True when -o names one of the FILEs (which writing would destroy). */
-static bool output_is_input(const struct options *o)
+/* What output_read returns for standard input (compared by address). */
+static const char standard_input[] = "standard input";
+
+static bool same_file(const struct stat *a, const struct stat *b)
 {
-    char out[PATH_MAX];
-    if (o->output == NULL || realpath(o->output, out) == NULL) {
-        return false; /* a file that does not exist yet is no input */
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The path of a file of prog that is the file target, or NULL. */
+static const char *program_reads(const struct kpl_program *prog,
+                                 const struct stat *target)
+{
+    static const char bundled[] = "<bundled>/";
+    for (int i = 0; i < prog->nfile; i++) {
+        const char *path = prog->files[i]->source->path;
+        struct stat st;
+        if (strncmp(path, bundled, sizeof bundled - 1) != 0 &&
+            stat(path, &st) == 0 && same_file(&st, target)) {
+            return path;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The file the run read (a FILE, standard_input, or an import) that -o
+ * names, or NULL.  Files are compared by identity (device and inode), so
+ * links and other spellings of a path count.  Only a regular file is
+ * protected: a device or a pipe holds nothing that writing would destroy.
+ */
+static const char *output_read(const struct options *o,
+                               struct kpl_program *const *progs, int nprog)
+{
+    struct stat target;
+    if (o->output == NULL || stat(o->output, &target) != 0 ||
+        !S_ISREG(target.st_mode)) {
+        return NULL; /* a file that does not exist yet is no input */
     }
     for (int f = 0; f < o->nfile; f++) {
-        char in[PATH_MAX];
-        if (realpath(o->files[f], in) != NULL && strcmp(in, out) == 0) {
-            return true;
+        struct stat st;
+        if (strcmp(o->files[f], "-") == 0 &&
+            fstat(STDIN_FILENO, &st) == 0 && same_file(&st, &target)) {
+            return standard_input;
         }
+    }
+    for (int p = 0; p < nprog; p++) {
+        const char *path = program_reads(progs[p], &target);
+        if (path != NULL) {
+            return path;
+        }
+    }
+    return NULL;
+}
+
+/* Refuses an -o that names a file the run read: writing would destroy it.
+ * Returns true when the output may be written. */
+static bool output_spares_inputs(const struct options *o,
+                                 struct kpl_program *const *progs, int nprog)
+{
+    const char *read = output_read(o, progs, nprog);
+    if (read == NULL) {
+        return true;
+    }
+    if (read == standard_input) {
+        fprintf(stderr, "kaplac: error: -o '%s' is the file on standard "
+                "input, which this run reads: it would be overwritten\n",
+                o->output);
+    } else {
+        fprintf(stderr, "kaplac: error: -o '%s' names '%s', which this "
+                "run reads: it would be overwritten\n", o->output, read);
     }
     return false;
 }
@@ -739,10 +936,30 @@ static int solve_main(struct options *o)
     int rc = EXIT_USAGE;
     if (!loaded) {
         print_diags(&prog->diags);
-    } else {
+        note_not_written(o);
+    } else if (output_spares_inputs(o, &prog, 1)) {
         rc = run_solve(prog, o);
     }
     kpl_program_free(prog);
+    return rc;
+}
+
+/* Lint and prove: every FILE is compiled before anything else happens, so
+ * that an -o naming one of their imports is refused before any work. */
+static int batch_main(const struct options *o)
+{
+    struct batch b;
+    if (!batch_init(&b, o->nfile)) {
+        fprintf(stderr, "kaplac: error: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    compile_all(&b, o);
+
+    int rc = EXIT_USAGE;
+    if (output_spares_inputs(o, b.progs, b.nprog)) {
+        rc = o->job == JOB_PROVE ? run_prove(&b, o) : run_lint(&b, o);
+    }
+    batch_free(&b);
     return rc;
 }
 
@@ -759,24 +976,7 @@ int main(int argc, char **argv)
         return usage_error("%s", "no input file");
     }
 
-    if (output_is_input(&o)) {
-        free(o.files);
-        return usage_error("-o '%s' names an input file: it would be "
-                           "overwritten", o.output);
-    }
-
-    if (o.job == JOB_SOLVE) {
-        rc = solve_main(&o);
-    } else {
-        struct batch b;
-        if (!batch_init(&b, o.nfile)) {
-            fprintf(stderr, "kaplac: error: out of memory\n");
-            free(o.files);
-            return EXIT_INTERNAL;
-        }
-        rc = o.job == JOB_PROVE ? run_prove(&b, &o) : run_lint(&b, &o);
-        batch_free(&b);
-    }
+    rc = o.job == JOB_SOLVE ? solve_main(&o) : batch_main(&o);
     free(o.files);
     return rc;
 }

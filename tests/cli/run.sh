@@ -125,6 +125,76 @@ else
     echo "FAIL -o onto the input: the input changed"
 fi
 
+# unchanged ORIGINAL FILE DESCRIPTION: FILE still holds what ORIGINAL does.
+unchanged() {
+    if cmp -s "$1" "$2"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $3: '$2' changed"
+    fi
+}
+
+# -o never overwrites a file an input imports, whatever the job, nor a
+# link to an input, nor the file on standard input; nothing is written.
+mkdir "$tmp/oi"
+printf 'network n {\n input image [C=4, H=8, W=8];\n' >"$tmp/oi/net.kapla"
+printf ' conv a <- image [K=4, H=8, W=8] window 1;\n}\n' >>"$tmp/oi/net.kapla"
+cp "$tmp/oi/net.kapla" "$tmp/net.orig"
+printf 'import "net.kapla";\n' >"$tmp/oi/main.kapla"
+expect 2 "-o onto an import" -- "$tmp/oi/main.kapla" -o "$tmp/oi/net.kapla"
+grep_in err "names '.*net.kapla', which this run reads" "-o import message"
+unchanged "$tmp/net.orig" "$tmp/oi/net.kapla" "-o onto an import"
+expect 2 "prove -o onto an import" -- --prove "$tmp/oi/main.kapla" \
+    -o "$tmp/oi/net.kapla"
+unchanged "$tmp/net.orig" "$tmp/oi/net.kapla" "prove -o onto an import"
+expect 2 "solve -o onto an import" -- --solve --network n \
+    "$tmp/oi/main.kapla" -o "$tmp/oi/net.kapla"
+unchanged "$tmp/net.orig" "$tmp/oi/net.kapla" "solve -o onto an import"
+ln "$tmp/oi/net.kapla" "$tmp/oi/link.kapla"
+expect 2 "-o onto a hard link of an input" -- "$tmp/oi/net.kapla" \
+    -o "$tmp/oi/link.kapla"
+unchanged "$tmp/net.orig" "$tmp/oi/net.kapla" "-o onto a hard link"
+"$kaplac" - -o "$tmp/oi/net.kapla" <"$tmp/oi/net.kapla" 2>"$tmp/err"
+if [ $? = 2 ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL -o onto standard input: not refused"
+fi
+grep_in err "is the file on standard input" "-o onto stdin message"
+unchanged "$tmp/net.orig" "$tmp/oi/net.kapla" "-o onto standard input"
+
+# A failed run leaves the -o file as it was; a finished one replaces it
+# whole, keeping its permissions, and leaves no temporary file behind.
+echo "keep me" >"$tmp/keep.txt"
+cp "$tmp/keep.txt" "$tmp/keep.orig"
+expect 2 "failed read with -o" -- "$tmp/missing.kapla" -o "$tmp/keep.txt"
+unchanged "$tmp/keep.orig" "$tmp/keep.txt" "failed read with -o"
+grep_in err "not written" "failed run names the -o file"
+expect 2 "failed read with -o, json" -- --format json \
+    "$tmp/missing.kapla" -o "$tmp/keep.txt"
+unchanged "$tmp/keep.orig" "$tmp/keep.txt" "failed read with -o, json"
+grep_in err "cannot read" "json run that failed still reports on stderr"
+expect 1 "failed solve with -o" -- --solve --network nosuch \
+    -o "$tmp/keep.txt"
+unchanged "$tmp/keep.orig" "$tmp/keep.txt" "failed solve with -o"
+chmod 640 "$tmp/keep.txt"
+ln -s keep.txt "$tmp/keep.link"
+expect 0 "-o through a symbolic link" -- "$tmp/oi/main.kapla" \
+    -o "$tmp/keep.link"
+if grep -q "no scheme to check" "$tmp/keep.txt" && [ ! -s "$tmp/out" ] &&
+    [ -L "$tmp/keep.link" ] &&
+    [ "$(stat -c %a "$tmp/keep.txt")" = 640 ] &&
+    [ -z "$(find "$tmp" -name '.kaplac-*')" ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL -o replaces the file behind the link, keeping its mode"
+    ls -la "$tmp"
+fi
+expect 0 "-o onto a device" -- "$tmp/oi/main.kapla" -o /dev/null
+
 # Each FILE is its own compilation: equal names in two files do not
 # clash, and an error in one file hides nothing in another.
 cp "$src/examples/schemes/alexnet-conv2.kapla" "$tmp/one.kapla"
