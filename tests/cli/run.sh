@@ -39,6 +39,7 @@ grep_in() {
 
 expect 0 "help" -- --help
 grep_in out "usage: kaplac" "help text"
+grep_in out "^  -o FILE  *write what goes to stdout" "help: -o is for every job"
 expect 0 "version" -- --version
 grep_in out "^kaplac [0-9]" "version text"
 expect 0 "list" -- --list
