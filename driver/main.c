@@ -9,6 +9,7 @@
 #define _XOPEN_SOURCE 700 /* realpath, mkstemp, fchmod, fsync */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,53 @@ enum exit_code {
     EXIT_INTERNAL = 3,
 };
 
-enum job { JOB_LINT, JOB_PROVE, JOB_SOLVE };
+enum job { JOB_LINT, JOB_PROVE, JOB_SOLVE, JOB_LIST, JOB_COUNT };
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SARIF };
+
+/* The jobs an option applies to, one bit per job. */
+enum job_set {
+    FOR_LINT = 1u << JOB_LINT,
+    FOR_PROVE = 1u << JOB_PROVE,
+    FOR_SOLVE = 1u << JOB_SOLVE,
+    FOR_RUNS = FOR_LINT | FOR_PROVE | FOR_SOLVE,
+};
+
+/* The options other than jobs (--prove, --solve, --list), --help and
+ * --version; an option given to a job it does not apply to is an error. */
+struct option_spec {
+    const char *name;
+    bool takes_value;
+    unsigned jobs;
+};
+
+static const struct option_spec option_specs[] = {
+    {"--network", true, FOR_SOLVE},
+    {"--arch", true, FOR_SOLVE},
+    {"--batch", true, FOR_SOLVE},
+    {"--training", false, FOR_SOLVE},
+    {"--goal", true, FOR_SOLVE},
+    {"--exhaustive", false, FOR_SOLVE},
+    {"--depth", true, FOR_SOLVE},
+    {"--keep", true, FOR_SOLVE},
+    {"--threads", true, FOR_SOLVE},
+    {"--time-limit", true, FOR_SOLVE},
+    {"--format", true, FOR_LINT | FOR_PROVE},
+    {"--per-layer", false, FOR_LINT},
+    {"--prove-timeout", true, FOR_PROVE},
+    {"-Werror", false, FOR_LINT | FOR_PROVE},
+    {"-q", false, FOR_RUNS},
+    {"--quiet", false, FOR_RUNS},
+    {"-o", true, FOR_RUNS},
+};
+
+#define OPTION_COUNT (sizeof option_specs / sizeof option_specs[0])
 
 struct options {
     enum job job;
+    bool help;
+    bool version;
+    const struct option_spec *given[OPTION_COUNT]; /* in first-use order */
+    int ngiven;
     enum format format;
     const char *output;
     const char *network;
@@ -46,9 +89,10 @@ struct options {
 
 static const char usage_text[] =
     "usage: kaplac [OPTION]... FILE...\n"
+    "       kaplac --prove [OPTION]... FILE...\n"
     "       kaplac --solve [--network NAME] [--arch NAME] [OPTION]... "
     "[FILE]...\n"
-    "       kaplac --prove [OPTION]... FILE...\n"
+    "       kaplac --list\n"
     "\n"
     "Checks, proves or synthesizes dataflow schemes of multi-node\n"
     "neural-network accelerators.\n"
@@ -59,6 +103,14 @@ static const char usage_text[] =
     "  --prove             prove capacity, fan-out, coverage and\n"
     "                      containment of every scheme with Z3\n"
     "  --solve             synthesize a scheme for --network on --arch\n"
+    "  --list              list the bundled networks and presets\n"
+    "\n"
+    "Lint and prove options:\n"
+    "  --format F          text (default), json or sarif\n"
+    "  -Werror             treat warnings as errors\n"
+    "  --per-layer         per-layer energy table (lint only)\n"
+    "  --prove-timeout MS  time limit per proof obligation (--prove only,\n"
+    "                      default 10000)\n"
     "\n"
     "Solve options:\n"
     "  --network NAME      network to map (default alexnet); bundled or\n"
@@ -74,27 +126,31 @@ static const char usage_text[] =
     "  --threads N         worker threads (default 1)\n"
     "  --time-limit S      return the best scheme found after S seconds\n"
     "\n"
-    "Output:\n"
+    "Options of lint, prove and solve:\n"
     "  -o FILE             write what goes to stdout (summary, JSON,\n"
     "                      SARIF or the solved scheme) to FILE instead\n"
-    "  --format F          text (default), json or sarif (lint, prove)\n"
-    "  --per-layer         per-layer energy table after lint\n"
-    "  --prove-timeout MS  time limit per proof obligation (default "
-    "10000)\n"
-    "  -Werror             treat warnings as errors\n"
     "  -q, --quiet         no summary, diagnostics only\n"
-    "  --list              list the bundled networks and presets\n"
-    "  -h, --help          this text\n"
+    "\n"
+    "  -h, --help          this text; other valid options are ignored\n"
     "  --version           the version\n"
+    "\n"
+    "An option given to a job it does not apply to is an error; an option\n"
+    "given twice keeps its last value.\n"
     "\n"
     "Exit status: 0 clean, 1 errors found, 2 usage or I/O error,\n"
     "3 internal failure.\n";
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
 {
+    va_list args;
+    va_start(args, fmt);
     fprintf(stderr, "kaplac: error: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, args);
     fprintf(stderr, "\nTry 'kaplac --help' for more information.\n");
+    va_end(args);
     return EXIT_USAGE;
 }
 
@@ -200,31 +256,30 @@ static int parse_valued(struct options *o, const char *opt,
     return rc;
 }
 
-static bool is_valued(const char *opt)
+static const struct option_spec *find_option(const char *name)
 {
-    static const char *const valued[] = {
-        "--network", "--arch", "-o", "--batch", "--depth", "--keep",
-        "--threads", "--time-limit", "--prove-timeout", "--goal",
-        "--format",
-    };
-    for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++) {
-        if (strcmp(opt, valued[i]) == 0) {
-            return true;
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        if (strcmp(name, option_specs[i].name) == 0) {
+            return &option_specs[i];
         }
     }
-    return false;
+    return NULL;
 }
 
-/* Returns -1 to go on, or an exit code (help, version, errors). */
-static int parse_flag(struct options *o, const char *arg)
+/* Records that spec was given, once, in command-line order. */
+static void note_given(struct options *o, const struct option_spec *spec)
 {
-    if (strcmp(arg, "--prove") == 0 || strcmp(arg, "--solve") == 0) {
-        enum job job = arg[2] == 'p' ? JOB_PROVE : JOB_SOLVE;
-        if (o->job != JOB_LINT && o->job != job) {
-            return usage_error("%s", "--prove and --solve do not combine");
+    for (int i = 0; i < o->ngiven; i++) {
+        if (o->given[i] == spec) {
+            return;
         }
-        o->job = job;
-    } else if (strcmp(arg, "--training") == 0) {
+    }
+    o->given[o->ngiven++] = spec;
+}
+
+static void parse_switch(struct options *o, const char *arg)
+{
+    if (strcmp(arg, "--training") == 0) {
         o->training = true;
     } else if (strcmp(arg, "--exhaustive") == 0) {
         o->solve.exhaustive = true;
@@ -232,23 +287,78 @@ static int parse_flag(struct options *o, const char *arg)
         o->per_layer = true;
     } else if (strcmp(arg, "-Werror") == 0) {
         o->werror = true;
-    } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
-        o->quiet = true;
-    } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-        fputs(usage_text, stdout);
-        return EXIT_CLEAN;
-    } else if (strcmp(arg, "--version") == 0) {
-        printf("kaplac %s\n", KPL_VERSION);
-        return EXIT_CLEAN;
+    } else {
+        o->quiet = true; /* -q, --quiet */
+    }
+}
+
+static const char *job_name(enum job job)
+{
+    static const char *const names[JOB_COUNT] = {
+        [JOB_LINT] = "lint", [JOB_PROVE] = "--prove",
+        [JOB_SOLVE] = "--solve", [JOB_LIST] = "--list",
+    };
+    return names[job];
+}
+
+/* Chooses the job; two different jobs on one line are an error. */
+static int parse_job(struct options *o, enum job job)
+{
+    if (o->job != JOB_LINT && o->job != job) {
+        return usage_error("%s and %s do not combine", job_name(o->job),
+                           job_name(job));
+    }
+    o->job = job;
+    return -1;
+}
+
+/* Jobs, --help and --version; returns -1 to go on, or an exit code. */
+static int parse_flag(struct options *o, const char *arg)
+{
+    if (strcmp(arg, "--prove") == 0) {
+        return parse_job(o, JOB_PROVE);
+    } else if (strcmp(arg, "--solve") == 0) {
+        return parse_job(o, JOB_SOLVE);
     } else if (strcmp(arg, "--list") == 0) {
-        list_bundled();
-        return EXIT_CLEAN;
+        return parse_job(o, JOB_LIST);
+    } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        o->help = true;
+    } else if (strcmp(arg, "--version") == 0) {
+        o->version = true;
     } else {
         return usage_error("unknown option '%s'", arg);
     }
     return -1;
 }
 
+/* One option of the command line at argv[*i]; returns -1 to go on, or an
+ * exit code.  An option that takes a value consumes the next argument. */
+static int parse_option(int argc, char **argv, int *i, struct options *o)
+{
+    const char *arg = argv[*i];
+    const struct option_spec *spec = find_option(arg);
+    if (spec == NULL) {
+        return parse_flag(o, arg);
+    }
+
+    note_given(o, spec);
+    if (!spec->takes_value) {
+        parse_switch(o, arg);
+        return -1;
+    }
+    const char *value = take_value(argc, argv, i);
+    if (value == NULL) {
+        return EXIT_USAGE;
+    }
+    int rc = parse_valued(o, arg, value);
+    return rc == EXIT_CLEAN ? -1 : rc;
+}
+
+/*
+ * Reads the whole command line; a later option overrides an earlier one.
+ * Returns -1 to go on, or an exit code: an unknown option, a missing or
+ * malformed value, or two jobs are errors even next to --help.
+ */
 static int parse_args(int argc, char **argv, struct options *o)
 {
     memset(o, 0, sizeof *o);
@@ -265,18 +375,88 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->files[o->nfile++] = argv[i];
         } else if (strcmp(arg, "--") == 0) {
             only_files = true;
-        } else if (is_valued(arg)) {
-            const char *value = take_value(argc, argv, &i);
-            int rc = value ? parse_valued(o, arg, value) : EXIT_USAGE;
-            if (rc != EXIT_CLEAN) {
-                return rc;
-            }
         } else {
-            int rc = parse_flag(o, arg);
+            int rc = parse_option(argc, argv, &i, o);
             if (rc >= 0) {
                 return rc;
             }
         }
+    }
+    return -1;
+}
+
+/* "lint and --prove", "--solve", ...: the jobs of a job set. */
+static void describe_jobs(unsigned jobs, char *text, size_t size)
+{
+    int count = 0;
+    int total = 0;
+    for (int j = 0; j < JOB_COUNT; j++) {
+        total += (jobs >> j) & 1u;
+    }
+    text[0] = '\0';
+    for (int j = 0; j < JOB_COUNT; j++) {
+        if (((jobs >> j) & 1u) == 0) {
+            continue;
+        }
+        const char *sep = count == 0          ? ""
+                          : count + 1 < total ? ", "
+                                              : " and ";
+        size_t used = strlen(text);
+        snprintf(text + used, size - used, "%s%s", sep,
+                 job_name((enum job)j));
+        count++;
+    }
+}
+
+/* An option given to a job it does not apply to is a usage error: it
+ * would be ignored silently.  Returns -1 to go on, or an exit code. */
+static int check_options_fit_job(const struct options *o)
+{
+    for (int i = 0; i < o->ngiven; i++) {
+        const struct option_spec *spec = o->given[i];
+        if ((spec->jobs & (1u << o->job)) != 0) {
+            continue;
+        }
+        char jobs[64];
+        describe_jobs(spec->jobs, jobs, sizeof jobs);
+        return usage_error("option '%s' applies only to %s, not to %s",
+                           spec->name, jobs,
+                           o->job == JOB_LINT ? "lint (the default job)"
+                                              : job_name(o->job));
+    }
+    if (o->job == JOB_LIST && o->nfile > 0) {
+        return usage_error("--list takes no file, but was given '%s'",
+                           o->files[0]);
+    }
+    return -1;
+}
+
+/*
+ * What the command line asks before any file is read: --help and
+ * --version win over the rest of the line, then options that do not fit
+ * the job are refused, then --list runs.  Returns -1 to go on, or an exit
+ * code.
+ */
+static int answer_or_refuse(const struct options *o)
+{
+    if (o->help) {
+        fputs(usage_text, stdout);
+        return EXIT_CLEAN;
+    }
+    if (o->version) {
+        printf("kaplac %s\n", KPL_VERSION);
+        return EXIT_CLEAN;
+    }
+    int rc = check_options_fit_job(o);
+    if (rc >= 0) {
+        return rc;
+    }
+    if (o->job == JOB_LIST) {
+        list_bundled();
+        return EXIT_CLEAN;
+    }
+    if (o->nfile == 0 && o->job != JOB_SOLVE) {
+        return usage_error("%s", "no input file");
     }
     return -1;
 }
@@ -968,13 +1148,12 @@ int main(int argc, char **argv)
 {
     struct options o;
     int rc = parse_args(argc, argv, &o);
+    if (rc < 0) {
+        rc = answer_or_refuse(&o);
+    }
     if (rc >= 0) {
         free(o.files);
         return rc;
-    }
-    if (o.nfile == 0 && o.job != JOB_SOLVE) {
-        free(o.files);
-        return usage_error("%s", "no input file");
     }
 
     rc = o.job == JOB_SOLVE ? solve_main(&o) : batch_main(&o);

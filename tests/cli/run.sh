@@ -37,6 +37,7 @@ grep_in() {
     fi
 }
 
+golden="$src/tests/golden"
 expect 0 "help" -- --help
 grep_in out "usage: kaplac" "help text"
 grep_in out "^  -o FILE  *write what goes to stdout" "help: -o is for every job"
@@ -52,6 +53,42 @@ expect 2 "missing value" -- --solve --batch
 expect 2 "bad number" -- --solve --batch 0
 expect 2 "bad number text" -- --solve --batch 12abc
 expect 2 "bad goal" -- --solve --goal speed
+
+# An option given to a job it does not apply to is refused, not ignored.
+scheme="$src/examples/schemes/alexnet-conv2.kapla"
+for opt in "--network alexnet" "--arch multinode" "--batch 4" --training \
+    "--goal delay" --exhaustive "--depth 2" "--keep 2" "--threads 2" \
+    "--time-limit 5"; do
+    # shellcheck disable=SC2086
+    expect 2 "lint with $opt" -- $opt "$scheme"
+    grep_in err "option '${opt%% *}' applies only to --solve, not to lint" \
+        "lint with $opt message"
+    # shellcheck disable=SC2086
+    expect 2 "prove with $opt" -- --prove $opt "$scheme"
+    grep_in err "not to --prove" "prove with $opt message"
+done
+expect 2 "solve with --format" -- --solve --format json
+grep_in err "'--format' applies only to lint and --prove, not to --solve" \
+    "solve with --format message"
+expect 2 "solve with --per-layer" -- --solve --per-layer
+expect 2 "prove with --per-layer" -- --prove --per-layer "$scheme"
+grep_in err "'--per-layer' applies only to lint, not to --prove" \
+    "prove with --per-layer message"
+expect 2 "solve with -Werror" -- --solve -Werror
+expect 2 "solve with --prove-timeout" -- --solve --prove-timeout 5
+expect 2 "lint with --prove-timeout" -- --prove-timeout 5 "$scheme"
+expect 2 "list with a file" -- --list extra
+grep_in err "takes no file" "list with a file message"
+expect 2 "list with -o" -- --list -o "$tmp/list.txt"
+expect 2 "list and solve" -- --list --solve
+expect 2 "unknown option after --help" -- --help --bogus
+grep_in err "unknown option '--bogus'" "unknown option after --help message"
+expect 2 "unknown option before --help" -- --bogus --help
+expect 0 "help wins over the job's options" -- --help --solve --per-layer
+grep_in out "usage: kaplac" "help wins over the job's options"
+expect 1 "repeated option: the last wins" -- --format json --format text \
+    "$golden/capacity.kapla"
+grep_in err "error:" "repeated option: the last wins"
 expect 2 "missing file" -- "$tmp/does-not-exist.kapla"
 grep_in err "cannot read" "missing file message"
 mkdir "$tmp/dir.kapla"
@@ -235,7 +272,6 @@ expect 2 "solve to unwritable file" -- --solve --network mlp-l \
 
 # Machine output: SARIF 2.1.0 structure for lint and prove of a failing
 # scheme, and JSON that parses.
-golden="$src/tests/golden"
 check_sarif() {
     if python3 "$src/tests/cli/check_sarif.py" "$tmp/out" "$@" 2>"$tmp/why"
     then
