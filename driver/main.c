@@ -8,6 +8,7 @@
  */
 #define _XOPEN_SOURCE 700 /* realpath, mkstemp, fchmod, fsync */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -461,28 +462,53 @@ static int answer_or_refuse(const struct options *o)
     return -1;
 }
 
-/* Reads standard input whole; NULL on error. */
-static char *read_stdin(size_t *len)
+/* Standard input larger than this is refused, as the loader refuses a
+ * larger file. */
+#define MAX_STDIN_BYTES ((size_t)64 << 20)
+
+/* Doubles the buffer *text of *cap bytes; false with *why set (and *text
+ * freed) when it may not or cannot grow. */
+static bool grow_buffer(char **text, size_t *cap, const char **why)
 {
+    if (*cap >= MAX_STDIN_BYTES) {
+        *why = "larger than 64 MiB";
+    } else {
+        char *bigger = realloc(*text, *cap * 2);
+        if (bigger != NULL) {
+            *text = bigger;
+            *cap *= 2;
+            return true;
+        }
+        *why = "out of memory";
+    }
+    free(*text);
+    *text = NULL;
+    return false;
+}
+
+/* Reads standard input whole; NULL with the reason in *why on error.  A
+ * closed standard input is an error, not an empty file. */
+static char *read_stdin(size_t *len, const char **why)
+{
+    if (fcntl(STDIN_FILENO, F_GETFD) == -1) {
+        *why = "it is closed";
+        return NULL;
+    }
     size_t cap = 8192;
     size_t used = 0;
     char *text = malloc(cap);
+    *why = "out of memory";
     while (text != NULL) {
         size_t got = fread(text + used, 1, cap - used, stdin);
         used += got;
-        if (got == 0) {
+        if (got == 0 || (cap - used < 1024 && !grow_buffer(&text, &cap, why))) {
             break;
         }
-        if (cap - used < 1024) {
-            char *bigger = cap < ((size_t)64 << 20) ? realloc(text, cap * 2)
-                                                     : NULL;
-            if (bigger == NULL) {
-                free(text);
-                return NULL;
-            }
-            text = bigger;
-            cap *= 2;
-        }
+    }
+    if (text != NULL && ferror(stdin)) {
+        *why = strerror(errno != 0 ? errno : EIO);
+        free(text);
+        text = NULL;
     }
     *len = used;
     return text;
@@ -495,11 +521,11 @@ static bool load_one(struct kpl_program *prog, const char *file)
         return kpl_program_load_file(prog, file) == 0;
     }
     size_t len = 0;
-    char *text = read_stdin(&len);
+    const char *why = NULL;
+    char *text = read_stdin(&len, &why);
     if (text == NULL) {
         kpl_error(&prog->diags, "io", kpl_span_none(),
-                  "cannot read standard input: unreadable, or larger than "
-                  "64 MiB");
+                  "cannot read standard input: %s", why);
         return false;
     }
     bool ok = kpl_program_load_text(prog, "<stdin>", text, len) == 0;

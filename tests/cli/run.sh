@@ -26,6 +26,16 @@ expect() {
     fi
 }
 
+# status WANT GOT DESCRIPTION: checks the exit status of a run made by hand.
+status() {
+    if [ "$2" = "$1" ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $3: exit $2, expected $1"
+    fi
+}
+
 # grep_in FILE PATTERN DESCRIPTION: the last run printed PATTERN.
 grep_in() {
     if grep -q -- "$2" "$tmp/$1"; then
@@ -93,6 +103,19 @@ expect 2 "missing file" -- "$tmp/does-not-exist.kapla"
 grep_in err "cannot read" "missing file message"
 mkdir "$tmp/dir.kapla"
 expect 2 "directory as file" -- "$tmp/dir.kapla"
+
+# "-" reads standard input; a closed or unreadable one is an I/O error,
+# not an empty file.
+"$kaplac" - <&- >"$tmp/out" 2>"$tmp/err"
+status 2 $? "closed standard input"
+grep_in err "cannot read standard input: it is closed" "closed stdin message"
+"$kaplac" --solve --network n - <&- >"$tmp/out" 2>"$tmp/err"
+status 2 $? "solve from closed standard input"
+"$kaplac" - <"$tmp" >"$tmp/out" 2>"$tmp/err"
+status 2 $? "directory on standard input"
+grep_in err "cannot read standard input" "unreadable stdin message"
+"$kaplac" - </dev/null >"$tmp/out" 2>"$tmp/err"
+status 0 $? "empty standard input"
 
 : >"$tmp/empty.kapla"
 expect 0 "empty file" -- "$tmp/empty.kapla"
@@ -194,12 +217,7 @@ expect 2 "-o onto a hard link of an input" -- "$tmp/oi/net.kapla" \
     -o "$tmp/oi/link.kapla"
 unchanged "$tmp/net.orig" "$tmp/oi/net.kapla" "-o onto a hard link"
 "$kaplac" - -o "$tmp/oi/net.kapla" <"$tmp/oi/net.kapla" 2>"$tmp/err"
-if [ $? = 2 ]; then
-    pass=$((pass + 1))
-else
-    fail=$((fail + 1))
-    echo "FAIL -o onto standard input: not refused"
-fi
+status 2 $? "-o onto standard input"
 grep_in err "is the file on standard input" "-o onto stdin message"
 unchanged "$tmp/net.orig" "$tmp/oi/net.kapla" "-o onto standard input"
 
