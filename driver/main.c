@@ -846,6 +846,27 @@ static void summarize_network(const struct kpl_network *net,
                    (long long)ops);
 }
 
+/*
+ * When the FILEs declare no scheme and have no errors, text output says so
+ * (lint and prove alike) after each network's layer and MAC counts, so
+ * that a clean run never prints nothing.
+ */
+static void report_no_scheme(const struct batch *b, const struct options *o,
+                             struct kpl_buf *out)
+{
+    if (b->nscheme > 0 || o->format != FORMAT_TEXT || o->quiet ||
+        b->diags.nerrors > 0) {
+        return;
+    }
+    for (int p = 0; p < b->nprog; p++) {
+        for (int i = 0; i < b->progs[p]->nnet; i++) {
+            summarize_network(b->progs[p]->nets[i], out);
+        }
+    }
+    kpl_buf_printf(out, "no scheme to %s\n",
+                   o->job == JOB_PROVE ? "prove" : "check");
+}
+
 static void lint_program(struct kpl_program *prog, const struct options *o,
                          struct kpl_buf *out)
 {
@@ -864,15 +885,7 @@ static int run_lint(struct batch *b, const struct options *o)
         lint_program(b->progs[p], o, &out);
         finish_one(b, b->progs[p]);
     }
-    if (b->nscheme == 0 && o->format == FORMAT_TEXT && !o->quiet &&
-        b->diags.nerrors == 0) {
-        for (int p = 0; p < b->nprog; p++) {
-            for (int i = 0; i < b->progs[p]->nnet; i++) {
-                summarize_network(b->progs[p]->nets[i], &out);
-            }
-        }
-        kpl_buf_puts(&out, "no scheme to check\n");
-    }
+    report_no_scheme(b, o, &out);
 
     int code = emit(b, o, &out, verdict(b, o));
     kpl_buf_free(&out);
@@ -944,6 +957,7 @@ static int run_prove(struct batch *b, const struct options *o)
         proved_all = proved_all && rc == 0;
         finish_one(b, b->progs[p]);
     }
+    report_no_scheme(b, o, &out);
     if (o->format == FORMAT_JSON) {
         /* Every diagnostic, also those no obligation owns (syntax, I/O). */
         kpl_buf_puts(&out, "\n], \"diagnostics\": ");
