@@ -146,29 +146,69 @@ static const char *block_name(struct kpl_arena *arena, const char *name)
     return copy ? copy : name;
 }
 
+static const struct kpl_network *find_network(struct kpl_program *prog,
+                                              const char *name)
+{
+    const struct kpl_network *net = kpl_program_network(prog, name);
+    return net ? net : kpl_program_network(prog, block_name(prog->arena, name));
+}
+
+static const struct kpl_arch *find_arch(struct kpl_program *prog,
+                                        const char *name)
+{
+    const struct kpl_arch *arch = kpl_program_arch(prog, name);
+    return arch ? arch : kpl_program_arch(prog, block_name(prog->arena, name));
+}
+
+/*
+ * Reports a --network name that no network has.  When an arch has it (a
+ * bundled preset is loaded by its name too), says to use --arch rather
+ * than sending the user to --list, which shows the name.
+ */
+static void report_unknown_network(struct kpl_program *prog,
+                                   const char *name)
+{
+    const struct kpl_arch *arch = find_arch(prog, name);
+    if (arch == NULL) {
+        kpl_error(&prog->diags, "unknown-name", kpl_span_none(),
+                  "unknown network '%s' (kaplac --list shows the bundled "
+                  "ones)", name);
+        return;
+    }
+    bool bundled = bundled_name(prog->arena, arch->span) != NULL;
+    kpl_error(&prog->diags, "unknown-name", kpl_span_none(),
+              "'%s' is %s, not a network; use --arch %s", name,
+              bundled ? "a bundled arch preset" : "an arch", name);
+}
+
+/* Likewise for an --arch name that a network has. */
+static void report_unknown_arch(struct kpl_program *prog, const char *name)
+{
+    const struct kpl_network *net = find_network(prog, name);
+    if (net == NULL) {
+        kpl_error(&prog->diags, "unknown-name", kpl_span_none(),
+                  "unknown arch '%s' (kaplac --list shows the bundled "
+                  "ones)", name);
+        return;
+    }
+    bool bundled = bundled_name(prog->arena, net->span) != NULL;
+    kpl_error(&prog->diags, "unknown-name", kpl_span_none(),
+              "'%s' is %s, not an arch; use --network %s", name,
+              bundled ? "a bundled network" : "a network", name);
+}
+
 static bool lookup(struct kpl_program *prog,
                    const struct kpl_solve_request *req,
                    const struct kpl_network **net,
                    const struct kpl_arch **arch)
 {
-    *net = kpl_program_network(prog, req->network);
-    *arch = kpl_program_arch(prog, req->arch);
+    *net = find_network(prog, req->network);
+    *arch = find_arch(prog, req->arch);
     if (*net == NULL) {
-        *net = kpl_program_network(prog,
-                                   block_name(prog->arena, req->network));
+        report_unknown_network(prog, req->network);
     }
     if (*arch == NULL) {
-        *arch = kpl_program_arch(prog, block_name(prog->arena, req->arch));
-    }
-    if (*net == NULL) {
-        kpl_error(&prog->diags, "unknown-name", kpl_span_none(),
-                  "unknown network '%s' (kaplac --list shows the bundled "
-                  "ones)", req->network);
-    }
-    if (*arch == NULL) {
-        kpl_error(&prog->diags, "unknown-name", kpl_span_none(),
-                  "unknown arch '%s' (kaplac --list shows the bundled "
-                  "ones)", req->arch);
+        report_unknown_arch(prog, req->arch);
     }
     return *net != NULL && *arch != NULL && prog->diags.nerrors == 0;
 }

@@ -169,11 +169,46 @@ static bool parse_count(const char *text, long long min, long long max,
     return true;
 }
 
+/* What a bundled file declares: KPL_ITEM_NETWORK, KPL_ITEM_ARCH, or
+ * KPL_ITEM_IMPORT for neither (or when it cannot be loaded). */
+static enum kpl_item_kind bundled_kind(const struct kpl_bundled_file *file)
+{
+    enum kpl_item_kind kind = KPL_ITEM_IMPORT;
+    struct kpl_program *prog = kpl_program_new();
+    if (prog == NULL || kpl_program_load_bundled(prog, file->name) != 0 ||
+        prog->nroot == 0) {
+        kpl_program_free(prog);
+        return kind;
+    }
+    for (const struct kpl_item *it = prog->roots[0]->items; it;
+         it = it->next) {
+        if (it->kind == KPL_ITEM_NETWORK || it->kind == KPL_ITEM_ARCH) {
+            kind = it->kind;
+            break;
+        }
+    }
+    kpl_program_free(prog);
+    return kind;
+}
+
+/* --list: networks and arch presets apart, each under the option that
+ * takes it, so that a preset is not mistaken for a network. */
 static void list_bundled(void)
 {
-    printf("bundled networks and presets:\n");
-    for (const struct kpl_bundled_file *f = kpl_bundled; f->name; f++) {
-        printf("  %s\n", f->name);
+    static const struct {
+        enum kpl_item_kind kind;
+        const char *title;
+    } groups[] = {
+        {KPL_ITEM_NETWORK, "bundled networks (--network NAME):"},
+        {KPL_ITEM_ARCH, "bundled arch presets (--arch NAME):"},
+    };
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        printf("%s%s\n", g > 0 ? "\n" : "", groups[g].title);
+        for (const struct kpl_bundled_file *f = kpl_bundled; f->name; f++) {
+            if (bundled_kind(f) == groups[g].kind) {
+                printf("  %s\n", f->name);
+            }
+        }
     }
 }
 

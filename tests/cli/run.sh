@@ -55,6 +55,19 @@ expect 0 "version" -- --version
 grep_in out "^kaplac [0-9]" "version text"
 expect 0 "list" -- --list
 grep_in out "resnet50" "list names bundled networks"
+# The networks and the arch presets are listed apart.
+if awk '/^bundled networks/ { g = "net" }
+        /^bundled arch presets/ { g = "arch" }
+        /^  resnet50$/ && g == "net" { n++ }
+        /^  multinode$/ && g == "arch" { a++ }
+        /^  multinode$/ && g == "net" { bad++ }
+        END { exit !(n == 1 && a == 1 && bad == 0) }' "$tmp/out"; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL list: networks and arch presets not apart"
+    sed 's/^/  /' "$tmp/out"
+fi
 expect 2 "no input" --
 grep_in err "no input file" "no input message"
 expect 2 "unknown option" -- --frobnicate x.kapla
@@ -288,6 +301,18 @@ expect 0 "solve by identifier" -- --solve --network mlp_l \
 expect 0 "lint solved by identifier" -- "$tmp/ident.kapla"
 expect 1 "solve unknown network" -- --solve --network nosuch
 grep_in err "unknown network 'nosuch'" "unknown network message"
+expect 1 "solve an arch preset as network" -- --solve --network multinode
+grep_in err "'multinode' is a bundled arch preset, not a network; use --arch" \
+    "arch preset given to --network"
+expect 1 "solve a network as arch" -- --solve --arch alexnet
+grep_in err "'alexnet' is a bundled network, not an arch; use --network" \
+    "network given to --arch"
+expect 1 "solve names of the wrong kind from a file" -- --solve \
+    --network tiny --arch small "$golden/tiny.inc"
+grep_in err "'tiny' is an arch, not a network; use --arch tiny" \
+    "arch of a file given to --network"
+grep_in err "'small' is a network, not an arch; use --network small" \
+    "network of a file given to --arch"
 expect 2 "solve to unwritable file" -- --solve --network mlp-l \
     -o "$tmp/no/such/dir/out.kapla"
 
