@@ -852,10 +852,33 @@ static int emit(struct batch *b, const struct options *o, struct kpl_buf *out,
     return ok ? code : EXIT_USAGE;
 }
 
+/*
+ * -Werror: turns every warning of diags into an error, as if it had been
+ * reported so (text, JSON and SARIF then say "error"); returns how many,
+ * those beyond the cap that were counted but not kept included.
+ */
+static int promote_warnings(struct kpl_diags *diags)
+{
+    for (struct kpl_diag *d = diags->head; d != NULL; d = d->next) {
+        if (d->severity == KPL_SEV_WARNING) {
+            d->severity = KPL_SEV_ERROR;
+        }
+    }
+    int promoted = diags->nwarnings;
+    diags->nerrors += promoted;
+    diags->nwarnings = 0;
+    return promoted;
+}
+
+/* Checks one scheme; a scheme with errors (warnings under -Werror) gets
+ * no energy summary. */
 static void lint_scheme(struct kpl_program *prog, const struct options *o,
                         const struct kpl_scheme *scheme, struct kpl_buf *out)
 {
     int errors = kpl_check_scheme(scheme, &prog->diags);
+    if (o->werror) {
+        errors += promote_warnings(&prog->diags);
+    }
     if (errors > 0 || o->quiet || o->format != FORMAT_TEXT) {
         return;
     }
@@ -905,6 +928,9 @@ static void report_no_scheme(const struct batch *b, const struct options *o,
 static void lint_program(struct kpl_program *prog, const struct options *o,
                          struct kpl_buf *out)
 {
+    if (o->werror) {
+        promote_warnings(&prog->diags); /* any from loading, resolving */
+    }
     for (int i = 0; i < prog->nscheme; i++) {
         if (prog->scheme_rooted[i] && prog->schemes[i] != NULL) {
             lint_scheme(prog, o, prog->schemes[i], out);
@@ -959,6 +985,9 @@ static int prove_program(struct kpl_program *prog, const struct options *o,
                                   &prog->diags, &proof);
         if (rc < 0) {
             return -1;
+        }
+        if (o->werror) {
+            promote_warnings(&prog->diags); /* before the JSON shows them */
         }
         unproved += rc;
         if (o->format == FORMAT_JSON) {

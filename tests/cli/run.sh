@@ -26,6 +26,17 @@ expect() {
     fi
 }
 
+# grep_not FILE PATTERN DESCRIPTION: the last run did not print PATTERN.
+grep_not() {
+    if grep -q -- "$2" "$tmp/$1"; then
+        fail=$((fail + 1))
+        echo "FAIL $3: '$2' in std$1"
+        sed 's/^/  /' "$tmp/$1" | head -10
+    else
+        pass=$((pass + 1))
+    fi
+}
+
 # status WANT GOT DESCRIPTION: checks the exit status of a run made by hand.
 status() {
     if [ "$2" = "$1" ]; then
@@ -266,6 +277,45 @@ else
     ls -la "$tmp"
 fi
 expect 0 "-o onto a device" -- "$tmp/oi/main.kapla" -o /dev/null
+
+# -Werror reports a warning as an error, and its scheme, like any scheme
+# with errors, gets no energy summary.  The batch stack makes too many
+# points for the checker's coverage count: a warning.
+cat >"$tmp/warn.kapla" <<K
+import "$golden/tiny.inc";
+scheme s for small on tiny batch 33554432 {
+    segment { conv1 } nodes [0:2, 0:2];
+    layer conv1 {
+        regf {
+            tensor wgt (C=1, K=1, R=3, S=3);
+            tensor ifm (N=1, C=1, Xi=3, Yi=3);
+            tensor ofm (N=1, K=1, Xo=1, Yo=1);
+            stack (Yo+=1, Yi+=1) x 4;
+            stack (K+=1) x 4;
+            update (Xo+=1, Xi+=1);
+            update (C+=1);
+        }
+        gbuf {
+            tensor wgt (C=2, K=4, R=3, S=3);
+            tensor ifm (N=1, C=2, Xi=10, Yi=6);
+            tensor ofm (N=1, K=4, Xo=8, Yo=4);
+            stack (Yo+=4, Yi+=4) x 2;
+            stack (N+=1) x 2;
+            update (N+=2);
+        }
+    }
+}
+K
+expect 0 "warning" -- "$tmp/warn.kapla"
+grep_in err "warning: coverage of gbuf" "warning without -Werror"
+grep_in out "energy" "summary despite a warning"
+expect 1 "-Werror" -- -Werror "$tmp/warn.kapla"
+grep_in err "error: coverage of gbuf" "-Werror reports an error"
+grep_not err "warning:" "-Werror labels no warning"
+grep_not out "energy" "-Werror: no summary for a scheme with errors"
+expect 1 "-Werror json" -- -Werror --format json "$tmp/warn.kapla"
+grep_in out '"warnings": 0' "-Werror json counts no warning"
+grep_not out '"severity": "warning"' "-Werror json has no warning"
 
 # Each FILE is its own compilation: equal names in two files do not
 # clash, and an error in one file hides nothing in another.
