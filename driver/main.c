@@ -155,6 +155,11 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* The largest --batch: the language's limit on a scheme's batch (and on
+ * any extent), so that --batch accepts what a scheme may say.  A large
+ * batch can make the solve of a large network slow. */
+#define MAX_BATCH ((long long)1 << 30)
+
 /* Parses a whole number in [min, max]. */
 static bool parse_count(const char *text, long long min, long long max,
                         long long *out)
@@ -247,7 +252,7 @@ static int parse_valued(struct options *o, const char *opt,
     } else if (strcmp(opt, "-o") == 0) {
         o->output = value;
     } else if (strcmp(opt, "--batch") == 0) {
-        rc = parse_number_option(opt, value, 1, 1 << 20, &n);
+        rc = parse_number_option(opt, value, 1, MAX_BATCH, &n);
         o->batch = n;
     } else if (strcmp(opt, "--depth") == 0) {
         rc = parse_number_option(opt, value, 1, 64, &n);

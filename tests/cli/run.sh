@@ -86,6 +86,14 @@ grep_in err "unknown option '--frobnicate'" "unknown option message"
 expect 2 "missing value" -- --solve --batch
 expect 2 "bad number" -- --solve --batch 0
 expect 2 "bad number text" -- --solve --batch 12abc
+# --batch takes what a scheme's batch may be: 1 to 2^30.
+expect 2 "batch over the language's limit" -- --solve --batch 1073741825
+grep_in err "from 1 to 1073741824" "batch limit message"
+expect 0 "solve at the largest batch" -- --solve --network small \
+    --arch tiny --batch 1073741824 "$src/tests/golden/tiny.inc" \
+    -o "$tmp/batch.kapla"
+expect 0 "lint the largest batch" -- "$tmp/batch.kapla"
+grep_in out "batch 1073741824" "lint reads the largest batch back"
 expect 2 "bad goal" -- --solve --goal speed
 
 # An option given to a job it does not apply to is refused, not ignored.
