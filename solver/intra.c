@@ -1048,6 +1048,21 @@ static int64_t climb_count(int64_t e, int64_t c, int move)
     return fewest_copies(e, target);
 }
 
+/* A neighbour q of the climb goes into *next when it fits the region,
+ * is allowed and scores better. */
+static void climb_offer(const struct plan_ctx *ctx, struct scored_parts *memo,
+                        const struct plan *q, struct ranked *next)
+{
+    if (plan_level_copies(&q->lv[KPL_LEVEL_GBUF]) > ctx->nodes ||
+        !plan_partition_allowed(ctx, q)) {
+        return;
+    }
+    double score = partition_score_once(ctx, memo, q);
+    if (score < next->score) {
+        *next = (struct ranked){.score = score, .plan = *q};
+    }
+}
+
 /* Steepest descent of partition_score from *best over moves of one
  * partition dim's count (climb_count). */
 /* The best of *from's neighbours by moves `first` and `first + 1` of
@@ -1069,14 +1084,7 @@ static void climb_moves(const struct plan_ctx *ctx, struct scored_parts *memo,
                 continue;
             }
             *c = moved;
-            if (plan_level_copies(&q.lv[KPL_LEVEL_GBUF]) > ctx->nodes ||
-                !plan_partition_allowed(ctx, &q)) {
-                continue;
-            }
-            double score = partition_score_once(ctx, memo, &q);
-            if (score < next->score) {
-                *next = (struct ranked){.score = score, .plan = q};
-            }
+            climb_offer(ctx, memo, &q, next);
         }
     }
 }
@@ -1108,14 +1116,7 @@ static void climb_trades(const struct plan_ctx *ctx,
             }
             *cd = less;
             *cu = more;
-            if (plan_level_copies(&q.lv[KPL_LEVEL_GBUF]) > ctx->nodes ||
-                !plan_partition_allowed(ctx, &q)) {
-                continue;
-            }
-            double score = partition_score_once(ctx, memo, &q);
-            if (score < next->score) {
-                *next = (struct ranked){.score = score, .plan = q};
-            }
+            climb_offer(ctx, memo, &q, next);
         }
     }
 }
