@@ -36,7 +36,7 @@
 #define KEEP_REGF 1
 #define REFINE_STARTS 2 /* candidates the refinement starts from */
 #define EXACT_PRICINGS 300 /* of the REGF search under the best plan */
-#define POLISH_PRICINGS 3000 /* the least a polish gets (intra_polish) */
+#define POLISH_LEAST 3000 /* pricings, the least a polish gets */
 
 /* Node partitions may split these dims. */
 static const int part_dims[] = {
@@ -1063,8 +1063,6 @@ static void climb_offer(const struct plan_ctx *ctx, struct scored_parts *memo,
     }
 }
 
-/* Steepest descent of partition_score from *best over moves of one
- * partition dim's count (climb_count). */
 /* The best of *from's neighbours by moves `first` and `first + 1` of
  * each dim, into *next when better than *next. */
 static void climb_moves(const struct plan_ctx *ctx, struct scored_parts *memo,
@@ -1121,6 +1119,8 @@ static void climb_trades(const struct plan_ctx *ctx,
     }
 }
 
+/* Steepest descent of partition_score from *best over moves of one
+ * partition dim's count (climb_count) or trades between two dims. */
 static void climb_partition(const struct plan_ctx *ctx,
                             struct scored_parts *memo, struct ranked *best)
 {
@@ -2434,8 +2434,8 @@ void intra_polish(const struct plan_ctx *ctx, const struct plan *from,
         return;
     }
     struct plan exact;
-    if (budget < POLISH_PRICINGS) {
-        budget = POLISH_PRICINGS;
+    if (budget < POLISH_LEAST) {
+        budget = POLISH_LEAST;
     }
     if (regf_exact(ex, from, budget, &exact)) {
         offer_first(ctx, &exact, out);

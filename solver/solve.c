@@ -20,10 +20,10 @@
 #include "solver/plan.h"
 
 /* A layer taking this share of the planned energy is polished, with
- * this many pricings times its share (intra_polish gives it at least
- * 3000): the budget of a whole network's polish is bounded. */
+ * POLISH_BUDGET pricings times its share (intra_polish gives it at
+ * least 3000): the budget of a whole network's polish is bounded. */
 #define POLISH_SHARE 0.02
-#define POLISH_PRICINGS 200000
+#define POLISH_BUDGET 200000
 
 /* Two layers plan alike when everything the search reads is equal. */
 static bool same_shape(const struct kpl_layer *a, const struct kpl_layer *b)
@@ -393,7 +393,7 @@ static void polish_layers(struct kpl_scheme *scheme, struct solve_memo *memo,
             }
             if (!e->polished && e->energy_share >= POLISH_SHARE) {
                 intra_polish(&e->ctx, &e->plan,
-                             (long)(e->energy_share * POLISH_PRICINGS),
+                             (long)(e->energy_share * POLISH_BUDGET),
                              &e->result);
                 keep_best(memo, &e->ctx, e->layer_index, &e->region, e);
                 e->polished = true;
